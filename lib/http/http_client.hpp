@@ -1,0 +1,132 @@
+// An asynchronous HTTP/1.1 client on Asio and Beast, for http:// and https://.
+//
+// - Keep-alive connections are pooled per origin (scheme, host, port) and
+//   reused across requests; a pooled connection the server has closed is
+//   detected before reuse, and an idempotent request that fails on a reused
+//   connection before any response byte arrived is retried once on a new one.
+// - TLS is verified against the system trust store (OpenSSL default paths,
+//   so SSL_CERT_FILE and SSL_CERT_DIR apply), with SNI and host name checks.
+// - One deadline (request_options::timeout) bounds the whole exchange:
+//   resolve, connect, handshake, write, read and every redirect hop.
+// - Responses larger than request_options::max_response_body are an error
+//   (http::error::body_too_large), never unbounded memory.
+// - Redirects (301, 302, 303, 307, 308) are followed for GET and HEAD only,
+//   at most max_redirects; the Authorization header is dropped as soon as a
+//   hop leaves the origin of the original request.
+// - Chunked responses are decoded.
+//
+// All work happens on the executor given at construction (single-threaded use:
+// call send() from that executor's thread). Errors are results, never
+// exceptions. Messages in failures name the method and the URL without
+// userinfo, never header values.
+#pragma once
+
+#include "util/result.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace oauth2_rest::http {
+
+enum class error {
+  bad_url = 1,          // not an absolute http(s) URL
+  resolve_failed,
+  connect_failed,
+  tls_handshake_failed, // includes certificate and host name verification
+  timeout,              // request_options::timeout elapsed
+  connection_closed,    // peer closed or reset before the response was complete
+  body_too_large,       // response body over request_options::max_response_body
+  header_too_large,
+  too_many_redirects,
+  protocol_error,       // malformed response
+};
+const boost::system::error_category& error_category() noexcept;
+boost::system::error_code make_error_code(error e) noexcept;
+
+struct header {
+  std::string name;
+  std::string value;
+};
+
+// Case-insensitive lookup of the first header with this name.
+std::optional<std::string_view> find_header(const std::vector<header>& headers,
+                                            std::string_view name);
+
+struct request {
+  boost::beast::http::verb method = boost::beast::http::verb::get;
+  std::string url;              // absolute http:// or https:// URL
+  std::vector<header> headers;  // Host, Content-Length and User-Agent are added when absent
+  std::string body;             // sent when non-empty (and Content-Length: 0 for POST/PUT/PATCH otherwise)
+};
+
+struct response {
+  unsigned status = 0;
+  std::string reason;
+  std::vector<header> headers;  // as received, in order, names as the server wrote them
+  std::string body;             // decoded from chunked transfer if needed
+  std::string url;              // the URL that produced this response (after redirects)
+};
+
+struct request_options {
+  std::chrono::milliseconds timeout{60'000};
+  std::size_t max_response_body = 20 * 1024 * 1024;
+  bool follow_redirects = true;  // for GET and HEAD only
+  int max_redirects = 10;
+};
+
+struct client_config {
+  std::size_t max_idle_per_origin = 128;
+  std::chrono::seconds idle_timeout{30};   // pooled connections older than this are closed
+  std::size_t max_header_bytes = 64 * 1024;
+  std::string user_agent = "oauth2-rest/0.1";
+};
+
+struct client_stats {
+  std::size_t connections_opened = 0;  // TCP connections established, ever
+  std::size_t requests_sent = 0;       // requests written, including redirect hops and retries
+};
+
+class client {
+ public:
+  // Uses a TLS context that verifies peers against the OpenSSL default paths.
+  explicit client(boost::asio::any_io_executor executor, client_config config = {});
+  // Uses the given TLS context (tests pass one trusting their own CA).
+  client(boost::asio::any_io_executor executor, std::shared_ptr<boost::asio::ssl::context> tls,
+         client_config config = {});
+  ~client();
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  boost::asio::awaitable<result<response>> send(request req, request_options options = {});
+
+  client_stats stats() const;
+  // Closes every pooled idle connection.
+  void close_idle();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// The TLS context used by default: TLS 1.2+, peer verification against the
+// OpenSSL default verify paths (SSL_CERT_FILE / SSL_CERT_DIR honoured).
+std::shared_ptr<boost::asio::ssl::context> make_default_tls_context();
+
+// The URL with any userinfo (user:password@) removed, for error messages and logs.
+std::string url_without_credentials(std::string_view url);
+
+}  // namespace oauth2_rest::http
+
+template <>
+struct boost::system::is_error_code_enum<oauth2_rest::http::error> : std::true_type {};
