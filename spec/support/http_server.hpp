@@ -52,6 +52,9 @@ struct reply {
   bool chunked = false;               // send the body with Transfer-Encoding: chunked
   bool close_after = false;           // Connection: close, then close
   std::chrono::milliseconds delay{0}; // wait before answering
+  // Close after answering without saying so (no Connection: close), as a server
+  // does when it drops an idle keep-alive connection.
+  bool drop_after = false;
 
   static reply json(unsigned status, std::string body);
   static reply text(unsigned status, std::string body, std::string content_type = "text/plain");
@@ -83,6 +86,7 @@ class http_server {
   std::vector<recorded_request> requests() const;  // a copy, in arrival order
   std::size_t request_count() const;
   std::size_t connection_count() const;            // connections accepted so far
+  std::size_t open_connection_count() const;       // accepted and not yet closed by the server
   void clear_requests();
 
  private:

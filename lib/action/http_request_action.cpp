@@ -1,0 +1,209 @@
+// The httpRequest action: request building, token use, one retry on 401, Error Tolerance.
+#include "action/http_request_action.hpp"
+
+#include "action/request_builder.hpp"
+#include "action/response_body.hpp"
+#include "oauth2/www_authenticate.hpp"
+#include "util/log.hpp"
+#include "util/utf8.hpp"
+#include "util/uuid.hpp"
+
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/value.hpp>
+
+namespace oauth2_rest::action {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+// How much of an error response body an error message quotes.
+constexpr std::size_t error_body_excerpt = 1000;
+
+bool is_http_url(std::string_view url) {
+  auto starts = [&](std::string_view p) {
+    if (url.size() < p.size()) return false;
+    for (std::size_t i = 0; i < p.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(url[i])) != p[i]) return false;
+    return true;
+  };
+  return starts("http://") || starts("https://");
+}
+
+std::string describe_status(const api_request& req, const http::response& r) {
+  std::string text = req.method_name + " " + http::url_without_credentials(r.url.empty() ? req.url : r.url) +
+                     " answered " + std::to_string(r.status);
+  if (!r.reason.empty()) text += " " + r.reason;
+  if (!r.body.empty()) {
+    text += ": ";
+    text += to_valid_utf8(utf8_prefix(r.body, error_body_excerpt));
+  }
+  return text;
+}
+
+json::object output_message(const http::response& r) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  headers.reserve(r.headers.size());
+  for (const auto& h : r.headers) headers.emplace_back(h.name, h.value);
+  auto content_type = http::find_header(r.headers, "Content-Type").value_or("");
+  auto decoded = decode_response_body(content_type, r.body);
+
+  json::object body;
+  body["statusCode"] = static_cast<std::int64_t>(r.status);
+  body["headers"] = response_headers_json(headers);
+  body["body"] = std::move(decoded.body);
+  if (decoded.base64) body["bodyEncoding"] = "base64";
+
+  json::object message;
+  message["id"] = new_uuid_v4();
+  message["attachments"] = json::object{};
+  message["body"] = std::move(body);
+  message["headers"] = json::object{};
+  message["metadata"] = json::object{};
+  return message;
+}
+
+http::request to_http_request(const api_request& req, const oauth2::token& t) {
+  http::request out;
+  out.method = req.method;
+  out.url = req.url;
+  out.headers.reserve(req.headers.size() + 1);
+  for (const auto& [name, value] : req.headers) out.headers.push_back({name, value});
+  out.headers.push_back({"Authorization", "Bearer " + t.access_token});
+  out.body = req.body;
+  return out;
+}
+
+void set_bearer(http::request& r, const oauth2::token& t) {
+  for (auto& h : r.headers)
+    if (h.name == "Authorization") h.value = "Bearer " + t.access_token;
+}
+
+}  // namespace
+
+result<oauth2::client_credentials> make_credentials(const action_config& config) {
+  if (!is_http_url(config.token_url)) {
+    return failure{make_error_code(boost::system::errc::invalid_argument),
+                   "tokenUrl '" + http::url_without_credentials(config.token_url) +
+                       "' is not an absolute http(s) URL"};
+  }
+  oauth2::client_credentials creds;
+  creds.token_url = config.token_url;
+  creds.client_id = config.client_id;
+  creds.client_secret = config.client_secret;
+  creds.scopes = oauth2::parse_scopes(config.scopes);
+  auto extra = oauth2::parse_additional_properties(config.additional_properties);
+  if (!extra) return std::move(extra).error();
+  creds.additional_properties = std::move(extra).value();
+  auto auth = oauth2::parse_client_auth(config.client_authentication);
+  if (!auth) return std::move(auth).error();
+  creds.auth = *auth;
+  return creds;
+}
+
+result<std::unique_ptr<http_request_action>> http_request_action::create(http::client& http,
+                                                                         const json::object& cfg) {
+  auto config = parse_action_config(cfg);
+  if (!config) return std::move(config).error();
+  auto creds = make_credentials(*config);
+  if (!creds) return std::move(creds).error();
+
+  json::object keys;
+  for (const char* key : credential_keys)
+    if (auto* v = cfg.if_contains(key)) keys[key] = *v;
+
+  auto initial = oauth2::parse_stored_tokens(config->tokens);
+  return std::unique_ptr<http_request_action>(new http_request_action(
+      http, std::move(config).value(), std::move(creds).value(), std::move(initial), std::move(keys)));
+}
+
+http_request_action::http_request_action(http::client& http, action_config config,
+                                         oauth2::client_credentials creds,
+                                         std::optional<oauth2::token> initial, json::object keys)
+    : http_(http),
+      config_(std::move(config)),
+      tokens_(std::make_unique<oauth2::token_client>(http, std::move(creds), std::move(initial))),
+      keys_(std::move(keys)) {}
+
+void http_request_action::report_new_token(const oauth2::token& t, event_sink& events) {
+  keys_["tokens"] = oauth2::stored_tokens_json(t);
+  events.update_keys(keys_);
+}
+
+asio::awaitable<void> http_request_action::process(json::object message, event_sink& events) {
+  const auto* body = message.if_contains("body");
+  if (body == nullptr || !body->is_object()) {
+    events.error("InputError", "the message body must be an object with url and method");
+    co_return;
+  }
+  const auto& input = body->get_object();
+  auto req = build_api_request(input, config_.base_url);
+  if (!req) {
+    events.error("InputError", req.error().message);
+    co_return;
+  }
+
+  std::vector<code_range> ranges;
+  rebound_codes rebound;
+  if (config_.error_tolerance == tolerance::manual) {
+    auto parsed = parse_code_ranges(input.if_contains("httpCodesToThrow"));
+    if (!parsed) {
+      events.error("InputError", parsed.error().message);
+      co_return;
+    }
+    ranges = std::move(parsed).value();
+  } else if (config_.error_tolerance == tolerance::rebound_codes) {
+    auto parsed = parse_rebound_codes(input.if_contains("httpCodesToRebound"));
+    if (!parsed) {
+      events.error("InputError", parsed.error().message);
+      co_return;
+    }
+    rebound = std::move(parsed).value();
+  }
+
+  auto token = co_await tokens_->get(config_.request_timeout);
+  if (!token) {
+    events.error("TokenError", token.error().message);
+    co_return;
+  }
+  if (token->fetched) report_new_token(*token->value, events);
+
+  http::request_options options;
+  options.timeout = config_.request_timeout;
+  options.max_response_body = config_.max_response_size;
+  auto request = to_http_request(*req, *token->value);
+  auto answer = co_await http_.send(request, options);
+
+  if (answer && answer->status == 401 &&
+      oauth2::should_refresh(401, http::find_header(answer->headers, "WWW-Authenticate").value_or(""))) {
+    // RFC 6750 3.1: an invalid_token answer may be retried with a new token, once.
+    log::info("the API refused the access token; renewing it and retrying once",
+              {{"url", http::url_without_credentials(req->url)}});
+    auto renewed = co_await tokens_->refresh(token->value, config_.request_timeout);
+    if (!renewed) {
+      events.error("TokenError", renewed.error().message);
+      co_return;
+    }
+    if (renewed->fetched) report_new_token(*renewed->value, events);
+    set_bearer(request, *renewed->value);
+    answer = co_await http_.send(std::move(request), options);
+  }
+
+  if (!answer) {
+    events.error("RequestError", answer.error().message);
+    co_return;
+  }
+  switch (decide(config_.error_tolerance, answer->status, ranges, rebound)) {
+    case outcome::emit:
+      events.data(output_message(*answer));
+      break;
+    case outcome::error:
+      events.error("HTTPError", describe_status(*req, *answer));
+      break;
+    case outcome::rebound:
+      events.rebound(describe_status(*req, *answer));
+      break;
+  }
+}
+
+}  // namespace oauth2_rest::action

@@ -1,0 +1,75 @@
+// The "httpRequest" action: one REST call with an OAuth2 Client Credentials token.
+//
+// For each message it builds the request from the message body (url, method,
+// headers, body), gets a token (cached, shared across messages, see
+// token_client.hpp), sends `Authorization: Bearer <token>`, renews the token
+// and retries once when the API answers 401 (invalid_token or no error code),
+// and then lets Error Tolerance decide: emit {statusCode, headers, body},
+// raise an error, or rebound. After every new token it emits updateKeys with
+// ALL credential keys (the platform replaces the stored keys entirely).
+//
+// One instance serves every message of a step; process() may run for many
+// messages at once on one executor thread.
+#pragma once
+
+#include "action/action_config.hpp"
+#include "action/error_tolerance.hpp"
+#include "http/http_client.hpp"
+#include "oauth2/token_client.hpp"
+#include "util/result.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include <memory>
+#include <string>
+
+namespace oauth2_rest::action {
+
+// Where one message's events go. The runtime behind it (local mode or the
+// platform worker) turns them into output lines or AMQP publishes.
+class event_sink {
+ public:
+  virtual ~event_sink() = default;
+  virtual void data(boost::json::object message) = 0;
+  // name: a short class of error ("HTTPError", "InputError", ...); message: for the user, no secrets.
+  virtual void error(std::string name, std::string message) = 0;
+  virtual void rebound(std::string reason) = 0;
+  // The complete credential keys, "tokens" updated.
+  virtual void update_keys(boost::json::object keys) = 0;
+};
+
+// The credential fields of component.json, in its order.
+inline constexpr const char* credential_keys[] = {
+    "tokenUrl", "username", "password", "baseUrl", "scopes", "additionalProperties",
+    "clientAuthentication", "tokens"};
+
+// The token client's view of a configuration: Scopes, Additional Properties
+// and Client Authentication parsed; fails naming the bad field.
+result<oauth2::client_credentials> make_credentials(const action_config& config);
+
+class http_request_action {
+ public:
+  // cfg: the step's configuration with the credential keys merged in.
+  // Fails with a message naming the first bad field.
+  static result<std::unique_ptr<http_request_action>> create(http::client& http,
+                                                             const boost::json::object& cfg);
+
+  boost::asio::awaitable<void> process(boost::json::object message, event_sink& events);
+
+  const oauth2::token_client& tokens() const { return *tokens_; }
+  // The credential keys as they stand now (tokens included).
+  const boost::json::object& keys() const { return keys_; }
+
+ private:
+  http_request_action(http::client& http, action_config config, oauth2::client_credentials creds,
+                      std::optional<oauth2::token> initial, boost::json::object keys);
+  void report_new_token(const oauth2::token& t, event_sink& events);
+
+  http::client& http_;
+  action_config config_;
+  std::unique_ptr<oauth2::token_client> tokens_;
+  boost::json::object keys_;
+};
+
+}  // namespace oauth2_rest::action

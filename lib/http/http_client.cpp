@@ -1,0 +1,645 @@
+// The HTTP/1.1 client: connection pool, TLS, one deadline per exchange and redirects, on Beast coroutines.
+#include "http/http_client.hpp"
+
+#include "util/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <map>
+
+namespace oauth2_rest::http {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+namespace urls = boost::urls;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using clock_type = std::chrono::steady_clock;
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// boost::system::error_category's destructor is protected and non-virtual by
+// design (categories are never deleted through a base pointer).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+class http_error_category final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "oauth2_rest.http"; }
+  std::string message(int ev) const override {
+    switch (static_cast<error>(ev)) {
+      case error::bad_url: return "not an absolute http:// or https:// URL";
+      case error::resolve_failed: return "host name could not be resolved";
+      case error::connect_failed: return "could not connect";
+      case error::tls_handshake_failed: return "TLS handshake or certificate verification failed";
+      case error::timeout: return "timed out";
+      case error::connection_closed: return "connection closed before the response was complete";
+      case error::body_too_large: return "response body too large";
+      case error::header_too_large: return "response header too large";
+      case error::too_many_redirects: return "too many redirects";
+      case error::protocol_error: return "malformed HTTP response";
+    }
+    return "unknown HTTP client error";
+  }
+};
+#pragma GCC diagnostic pop
+
+// Where a request goes, taken apart once per hop.
+struct target {
+  bool tls = false;
+  std::string host;         // for the resolver, SNI and verification: name (lower case) or IP, no brackets
+  bool host_is_ip = false;
+  std::string port;         // numeric
+  std::string host_header;  // host[:port] as written in the URL
+  std::string resource;     // path and query, "/" when the URL has no path
+  std::string origin;       // scheme://host:port, the pool key and the redirect origin
+};
+
+std::optional<target> parse_target(std::string_view url) {
+  auto parsed = urls::parse_uri(url);
+  if (parsed.has_error()) return std::nullopt;
+  const urls::url_view& u = *parsed;
+  target t;
+  if (u.scheme_id() == urls::scheme::https) t.tls = true;
+  else if (u.scheme_id() != urls::scheme::http) return std::nullopt;
+  switch (u.host_type()) {
+    case urls::host_type::name: t.host = u.host_address(); break;
+    case urls::host_type::ipv4:
+    case urls::host_type::ipv6: t.host = u.host_address(); t.host_is_ip = true; break;
+    default: return std::nullopt;
+  }
+  if (t.host.empty()) return std::nullopt;
+  std::transform(t.host.begin(), t.host.end(), t.host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (u.has_port() && !u.port().empty()) {
+    if (u.port_number() == 0) return std::nullopt;
+    t.port = std::to_string(u.port_number());
+  } else {
+    t.port = t.tls ? "443" : "80";
+  }
+  t.host_header = u.encoded_host_and_port();
+  if (!t.host_header.empty() && t.host_header.back() == ':') t.host_header.pop_back();
+  t.resource = u.encoded_target();
+  if (t.resource.empty() || t.resource.front() != '/') t.resource.insert(0, "/");
+  const std::string bracketed = u.host_type() == urls::host_type::ipv6 ? "[" + t.host + "]" : t.host;
+  t.origin = std::string(t.tls ? "https://" : "http://") + bracketed + ":" + t.port;
+  return t;
+}
+
+// One pooled (or about to be pooled) connection to an origin.
+struct connection {
+  std::string origin;
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+  beast::flat_buffer buffer;
+  clock_type::time_point idle_since{};
+
+  beast::tcp_stream& tcp() { return secure ? secure->next_layer() : *plain; }
+
+  // No TLS close_notify: it would need another async write on a connection nobody
+  // reads any more, and servers treat a bare close of an idle connection as normal.
+  void close() { tcp().close(); }
+
+  // A connection that sat in the pool may have been closed by the server (idle
+  // timeout) without us noticing: peek without blocking. 0 bytes = FIN; any data
+  // is unsolicited (or a TLS alert) and makes the connection unusable too.
+  bool looks_alive() {
+    auto& socket = tcp().socket();
+    if (!socket.is_open() || buffer.size() != 0) return false;
+    if (secure && SSL_pending(secure->native_handle()) > 0) return false;
+    char byte = 0;
+    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+};
+
+// Shared by the client and its in-flight requests, so a request still suspended
+// when the client is destroyed finds a valid (shut down) state when it resumes.
+struct client_state {
+  asio::any_io_executor executor;
+  std::shared_ptr<ssl::context> tls;
+  client_config config;
+  client_stats stats;
+  std::map<std::string, std::deque<std::unique_ptr<connection>>> idle;
+  std::map<std::uint64_t, std::function<void()>> in_flight;  // how to cancel each pending operation
+  std::uint64_t next_id = 0;
+  bool shut_down = false;
+
+  void close_idle() {
+    for (auto& [origin, list] : idle)
+      for (auto& c : list) c->close();
+    idle.clear();
+  }
+
+  void sweep_expired() {
+    const auto now = clock_type::now();
+    for (auto it = idle.begin(); it != idle.end();) {
+      auto& list = it->second;
+      while (!list.empty() && now - list.front()->idle_since > config.idle_timeout) {
+        list.front()->close();
+        list.pop_front();
+      }
+      it = list.empty() ? idle.erase(it) : std::next(it);
+    }
+  }
+
+  std::unique_ptr<connection> take_idle(const std::string& origin) {
+    auto it = idle.find(origin);
+    if (it == idle.end()) return nullptr;
+    auto& list = it->second;
+    std::unique_ptr<connection> found;
+    while (!list.empty() && !found) {
+      auto c = std::move(list.back());  // most recently used first: the likeliest to be alive
+      list.pop_back();
+      if (c->looks_alive()) found = std::move(c);
+      else c->close();
+    }
+    if (list.empty()) idle.erase(it);
+    return found;
+  }
+
+  void put_idle(std::unique_ptr<connection> c) {
+    if (shut_down || config.max_idle_per_origin == 0) return c->close();
+    c->tcp().expires_never();
+    c->idle_since = clock_type::now();
+    auto& list = idle[c->origin];
+    list.push_back(std::move(c));
+    while (list.size() > config.max_idle_per_origin) {
+      list.front()->close();
+      list.pop_front();
+    }
+  }
+
+  void shut_down_now() {
+    shut_down = true;
+    auto hooks = std::move(in_flight);
+    in_flight.clear();
+    for (auto& [id, cancel] : hooks) cancel();
+    close_idle();
+  }
+};
+
+// Registers how to cancel an operation for as long as it is pending.
+class cancel_hook {
+ public:
+  cancel_hook(client_state& state, std::function<void()> cancel) : state_(state), id_(++state.next_id) {
+    state_.in_flight.emplace(id_, std::move(cancel));
+  }
+  ~cancel_hook() { state_.in_flight.erase(id_); }
+  cancel_hook(const cancel_hook&) = delete;
+  cancel_hook& operator=(const cancel_hook&) = delete;
+
+ private:
+  client_state& state_;
+  std::uint64_t id_;
+};
+
+failure make_failure(error e, const std::string& prefix, std::string_view what) {
+  return failure{make_error_code(e), prefix + ": " + std::string(what)};
+}
+
+// Everything one hop needs to describe its failures.
+struct hop_context {
+  std::shared_ptr<client_state> state;
+  const request_options& options;
+  clock_type::time_point deadline;
+  std::string prefix;  // "GET https://host/path" without userinfo
+  bool expired() const { return clock_type::now() >= deadline; }
+  failure timed_out() const {
+    return make_failure(error::timeout, prefix,
+                        "timed out after " + std::to_string(options.timeout.count()) + " ms");
+  }
+  failure aborted() const { return make_failure(error::connection_closed, prefix, "cancelled: the HTTP client was destroyed"); }
+};
+
+std::string tls_failure_reason(SSL* native, const error_code& ec) {
+  const long verify = SSL_get_verify_result(native);
+  if (verify != X509_V_OK) return std::string("certificate verification failed: ") + X509_verify_cert_error_string(verify);
+  return ec.message();
+}
+
+asio::awaitable<result<std::unique_ptr<connection>>> open_connection(const hop_context& hop, const target& t) {
+  client_state& state = *hop.state;
+  if (hop.expired()) co_return hop.timed_out();
+
+  // getaddrinfo cannot be interrupted, so cancelling the resolver would not
+  // bound the wait. Instead the resolve completes into shared state and wakes a
+  // timer that expires at the deadline; on timeout the lookup is abandoned and
+  // its late completion only touches that shared state.
+  struct pending_resolve {
+    explicit pending_resolve(const asio::any_io_executor& ex) : resolver(ex), wake(ex) {}
+    tcp::resolver resolver;
+    asio::steady_timer wake;
+    error_code ec;
+    tcp::resolver::results_type results;
+    bool done = false;
+  };
+  auto pending = std::make_shared<pending_resolve>(state.executor);
+  pending->wake.expires_at(hop.deadline);
+  pending->resolver.async_resolve(t.host, t.port, [pending](error_code ec, tcp::resolver::results_type results) {
+    pending->ec = ec;
+    pending->results = std::move(results);
+    pending->done = true;
+    pending->wake.cancel();
+  });
+  {
+    cancel_hook hook(state, [weak = std::weak_ptr<pending_resolve>(pending)] {
+      if (auto p = weak.lock()) {
+        p->resolver.cancel();
+        p->wake.cancel();
+      }
+    });
+    co_await pending->wake.async_wait(use_tuple);
+  }
+  if (state.shut_down) co_return hop.aborted();
+  if (!pending->done) {
+    pending->resolver.cancel();
+    co_return hop.timed_out();
+  }
+  if (pending->ec) {
+    if (hop.expired()) co_return hop.timed_out();
+    co_return make_failure(error::resolve_failed, hop.prefix,
+                           "could not resolve " + t.host + ": " + pending->ec.message());
+  }
+  const tcp::resolver::results_type endpoints = std::move(pending->results);
+
+  auto conn = std::make_unique<connection>();
+  conn->origin = t.origin;
+  if (t.tls) conn->secure.emplace(state.executor, *state.tls);
+  else conn->plain.emplace(state.executor);
+  cancel_hook hook(state, [c = conn.get()] { c->close(); });
+
+  conn->tcp().expires_at(hop.deadline);
+  // Every resolved address (IPv6 and IPv4) is tried in turn.
+  auto [connect_ec, endpoint] = co_await conn->tcp().async_connect(endpoints, use_tuple);
+  if (state.shut_down) co_return hop.aborted();
+  if (connect_ec) {
+    if (connect_ec == beast::error::timeout || hop.expired()) co_return hop.timed_out();
+    co_return make_failure(error::connect_failed, hop.prefix,
+                           "could not connect to " + t.host + " port " + t.port + ": " + connect_ec.message());
+  }
+  ++state.stats.connections_opened;
+  error_code ignored;
+  conn->tcp().socket().set_option(tcp::no_delay(true), ignored);
+
+  if (t.tls) {
+    SSL* native = conn->secure->native_handle();
+    // SNI and the host name check are always set together: SNI picks the
+    // certificate, the check makes sure it is for the host we asked for.
+    // SNI must not carry an IP literal (RFC 6066), so IPs are checked as IPs.
+    conn->secure->set_verify_mode(ssl::verify_peer);
+    X509_VERIFY_PARAM* param = SSL_get0_param(native);
+    bool configured = false;
+    if (t.host_is_ip) {
+      configured = X509_VERIFY_PARAM_set1_ip_asc(param, t.host.c_str()) == 1;
+    } else {
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      configured = SSL_set_tlsext_host_name(native, t.host.c_str()) == 1 &&
+                   SSL_set1_host(native, t.host.c_str()) == 1;
+    }
+    if (!configured) {
+      conn->close();
+      co_return make_failure(error::tls_handshake_failed, hop.prefix, "could not set up TLS for host " + t.host);
+    }
+    conn->tcp().expires_at(hop.deadline);
+    auto [hs_ec] = co_await conn->secure->async_handshake(ssl::stream_base::client, use_tuple);
+    if (state.shut_down) co_return hop.aborted();
+    if (hs_ec) {
+      conn->close();
+      if (hs_ec == beast::error::timeout || hop.expired()) co_return hop.timed_out();
+      co_return make_failure(error::tls_handshake_failed, hop.prefix,
+                             "TLS handshake with " + t.host + " failed: " + tls_failure_reason(native, hs_ec));
+    }
+  }
+  co_return std::move(conn);
+}
+
+bool is_idempotent(bhttp::verb v) {
+  switch (v) {
+    case bhttp::verb::get:
+    case bhttp::verb::head:
+    case bhttp::verb::put:
+    case bhttp::verb::delete_:
+    case bhttp::verb::options:
+    case bhttp::verb::trace: return true;
+    default: return false;
+  }
+}
+
+bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+struct exchange_outcome {
+  std::optional<response> value;
+  std::optional<failure> fail;
+  bool nothing_received = false;  // failed before any response byte: safe to retry if idempotent
+  bool keep_alive = false;
+};
+
+failure read_failure(const hop_context& hop, const error_code& ec) {
+  if (hop.state->shut_down) return hop.aborted();
+  if (ec == beast::error::timeout || hop.expired()) return hop.timed_out();
+  if (ec == bhttp::error::body_limit)
+    return make_failure(error::body_too_large, hop.prefix,
+                        "response body larger than the limit of " + std::to_string(hop.options.max_response_body) + " bytes");
+  if (ec == bhttp::error::header_limit)
+    return make_failure(error::header_too_large, hop.prefix,
+                        "response header larger than the limit of " +
+                            std::to_string(hop.state->config.max_header_bytes) + " bytes");
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+      ec == asio::error::connection_aborted || ec == ssl::error::stream_truncated)
+    return make_failure(error::connection_closed, hop.prefix,
+                        "connection closed by the server before the response was complete (" + ec.message() + ")");
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category())  // any Beast parse error
+    return make_failure(error::protocol_error, hop.prefix, "malformed response: " + ec.message());
+  return make_failure(error::connection_closed, hop.prefix, "reading the response failed: " + ec.message());
+}
+
+template <class Stream>
+asio::awaitable<exchange_outcome> exchange_on(const hop_context& hop, connection& conn, Stream& stream,
+                                              const bhttp::request<bhttp::string_body>& message) {
+  client_state& state = *hop.state;
+  exchange_outcome out;
+  cancel_hook hook(state, [c = &conn] { c->close(); });
+
+  if (hop.expired()) {
+    out.fail = hop.timed_out();
+    co_return out;
+  }
+  conn.tcp().expires_at(hop.deadline);
+  auto [write_ec, written] = co_await bhttp::async_write(stream, message, use_tuple);
+  if (write_ec) {
+    out.nothing_received = !(write_ec == beast::error::timeout || hop.expired() || state.shut_down);
+    if (state.shut_down) out.fail = hop.aborted();
+    else if (write_ec == beast::error::timeout || hop.expired()) out.fail = hop.timed_out();
+    else out.fail = make_failure(error::connection_closed, hop.prefix, "sending the request failed: " + write_ec.message());
+    co_return out;
+  }
+  ++state.stats.requests_sent;
+
+  const bool head = message.method() == bhttp::verb::head;
+  std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+  for (;;) {
+    parser.emplace();
+    parser->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(state.config.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser->body_limit(hop.options.max_response_body);
+    if (head) parser->skip(true);  // a HEAD response announces a body it never sends
+
+    conn.tcp().expires_at(hop.deadline);
+    auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, conn.buffer, *parser, use_tuple);
+    if (header_ec) {
+      out.nothing_received = !parser->got_some() && conn.buffer.size() == 0 &&
+                             header_ec != beast::error::timeout && !hop.expired() && !state.shut_down;
+      out.fail = read_failure(hop, header_ec);
+      co_return out;
+    }
+    const unsigned status = parser->get().result_int();
+    // Interim responses (100 Continue, 103 Early Hints) precede the real one.
+    if (status >= 100 && status < 200 && status != 101) continue;
+    break;
+  }
+  if (!parser->is_done()) {
+    conn.tcp().expires_at(hop.deadline);
+    auto [body_ec, body_bytes] = co_await bhttp::async_read(stream, conn.buffer, *parser, use_tuple);
+    if (body_ec) {
+      out.fail = read_failure(hop, body_ec);
+      co_return out;
+    }
+  }
+
+  auto& m = parser->get();
+  response r;
+  r.status = m.result_int();
+  r.reason = std::string(m.reason());
+  for (const auto& field : m) r.headers.push_back(header{std::string(field.name_string()), std::string(field.value())});
+  r.body = std::move(m.body());
+  out.keep_alive = m.keep_alive() && message.keep_alive() && !parser->need_eof() && r.status != 101;
+  out.value = std::move(r);
+  co_return out;
+}
+
+asio::awaitable<exchange_outcome> exchange(const hop_context& hop, connection& conn,
+                                           const bhttp::request<bhttp::string_body>& message) {
+  if (conn.secure) co_return co_await exchange_on(hop, conn, *conn.secure, message);
+  co_return co_await exchange_on(hop, conn, *conn.plain, message);
+}
+
+result<bhttp::request<bhttp::string_body>> build_message(const hop_context& hop, const request& req, const target& t) {
+  bhttp::request<bhttp::string_body> message{req.method, t.resource, 11};
+  for (const auto& h : req.headers) {
+    if (h.name.empty() || has_line_break(h.name) || h.name.find(':') != std::string::npos)
+      return make_failure(error::bad_url, hop.prefix, "invalid header name");
+    // Only the name is reported: values may be secrets.
+    if (has_line_break(h.value)) return make_failure(error::bad_url, hop.prefix, "header " + h.name + " contains a line break");
+    // The client frames the body itself.
+    if (beast::iequals(h.name, "Content-Length") || beast::iequals(h.name, "Transfer-Encoding")) continue;
+    message.insert(h.name, h.value);
+  }
+  if (message.find(bhttp::field::host) == message.end()) message.set(bhttp::field::host, t.host_header);
+  if (message.find(bhttp::field::user_agent) == message.end() && !hop.state->config.user_agent.empty())
+    message.set(bhttp::field::user_agent, hop.state->config.user_agent);
+  if (!req.body.empty()) {
+    message.body() = req.body;
+    message.content_length(req.body.size());
+  } else if (req.method == bhttp::verb::post || req.method == bhttp::verb::put || req.method == bhttp::verb::patch) {
+    message.content_length(0);
+  }
+  return message;
+}
+
+// One hop: a pooled or new connection, and once more on a new connection when a
+// reused one turns out dead before answering an idempotent request.
+asio::awaitable<result<response>> send_hop(const hop_context& hop, const request& req, const target& t) {
+  client_state& state = *hop.state;
+  auto message = build_message(hop, req, t);
+  if (!message) co_return std::move(message).error();
+
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<connection> conn = attempt == 0 ? state.take_idle(t.origin) : nullptr;
+    const bool reused = conn != nullptr;
+    if (!conn) {
+      auto opened = co_await open_connection(hop, t);
+      if (!opened) co_return std::move(opened).error();
+      conn = std::move(*opened);
+      if (log::enabled(log::level::debug)) log::debug("opened HTTP connection", {{"origin", t.origin}});
+    }
+    auto out = co_await exchange(hop, *conn, *message);
+    if (out.value) {
+      out.value->url = req.url;
+      if (out.keep_alive && !state.shut_down) state.put_idle(std::move(conn));
+      else conn->close();
+      co_return std::move(*out.value);
+    }
+    conn->close();
+    if (reused && attempt == 0 && out.nothing_received && is_idempotent(req.method) && !state.shut_down) {
+      if (log::enabled(log::level::debug))
+        log::debug("reused HTTP connection failed before the response, retrying on a new one", {{"origin", t.origin}});
+      continue;
+    }
+    co_return std::move(*out.fail);
+  }
+}
+
+bool is_redirect(unsigned status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+void remove_headers(std::vector<header>& headers, std::string_view name) {
+  std::erase_if(headers, [&](const header& h) { return beast::iequals(h.name, name); });
+}
+
+std::string describe(bhttp::verb method, std::string_view url) {
+  return std::string(bhttp::to_string(method)) + " " + url_without_credentials(url);
+}
+
+asio::awaitable<result<response>> run_send(std::shared_ptr<client_state> state, request req, request_options options) {
+  // Saturated: a caller may pass milliseconds::max() to mean "no deadline".
+  const auto now = clock_type::now();
+  const auto deadline = options.timeout >= std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::time_point::max() - now)
+                            ? clock_type::time_point::max()
+                            : now + std::chrono::duration_cast<clock_type::duration>(options.timeout);
+  const auto original = parse_target(req.url);
+  if (!original)
+    co_return make_failure(error::bad_url, describe(req.method, req.url), "not an absolute http:// or https:// URL");
+  target current = *original;
+  bool left_origin = false;
+  const bool may_follow = options.follow_redirects &&
+                          (req.method == bhttp::verb::get || req.method == bhttp::verb::head);
+
+  for (int redirects = 0;; ++redirects) {
+    state->sweep_expired();
+    hop_context hop{state, options, deadline, describe(req.method, req.url)};
+    auto res = co_await send_hop(hop, req, current);
+    if (!res || !may_follow || !is_redirect(res->status)) co_return res;
+    const auto location = find_header(res->headers, "Location");
+    if (!location) co_return res;
+    if (redirects >= options.max_redirects)
+      co_return make_failure(error::too_many_redirects, hop.prefix,
+                             "more than " + std::to_string(options.max_redirects) + " redirects");
+
+    auto reference = urls::parse_uri_reference(*location);
+    auto base = urls::parse_uri(req.url);
+    urls::url next;
+    if (reference.has_error() || base.has_error() || urls::resolve(*base, *reference, next).has_error())
+      co_return make_failure(error::bad_url, hop.prefix,
+                             "redirect " + std::to_string(res->status) + " to an invalid Location");
+    next.remove_fragment();
+    auto next_target = parse_target(next.buffer());
+    if (!next_target)
+      co_return make_failure(error::bad_url, hop.prefix,
+                             "redirect to a URL that is not http(s): " + url_without_credentials(next.buffer()));
+
+    // Credentials are for the origin the caller chose; once a hop leaves it they
+    // stay dropped, even if a later hop comes back.
+    if (!left_origin && next_target->origin != original->origin) {
+      left_origin = true;
+      remove_headers(req.headers, "Authorization");
+    }
+    if (next_target->origin != current.origin) remove_headers(req.headers, "Host");
+    if (res->status == 301 || res->status == 302 || res->status == 303) req.body.clear();
+    req.url = std::string(next.buffer());
+    current = std::move(*next_target);
+  }
+}
+
+}  // namespace
+
+const boost::system::error_category& error_category() noexcept {
+  static const http_error_category category;
+  return category;
+}
+
+boost::system::error_code make_error_code(error e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+
+std::optional<std::string_view> find_header(const std::vector<header>& headers, std::string_view name) {
+  for (const auto& h : headers)
+    if (beast::iequals(h.name, name)) return std::string_view(h.value);
+  return std::nullopt;
+}
+
+std::string url_without_credentials(std::string_view url) {
+  // Done by hand, not with Boost.URL, so that even an unparseable URL loses its password.
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(url);
+  const auto authority_begin = scheme_end + 3;
+  auto authority_end = url.find_first_of("/?#", authority_begin);
+  if (authority_end == std::string_view::npos) authority_end = url.size();
+  const auto at = url.substr(authority_begin, authority_end - authority_begin).rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  std::string out(url.substr(0, authority_begin));
+  out.append(url.substr(authority_begin + at + 1));
+  return out;
+}
+
+std::shared_ptr<asio::ssl::context> make_default_tls_context() {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_compression);
+  context->set_verify_mode(ssl::verify_peer);
+  // Reads SSL_CERT_FILE / SSL_CERT_DIR now, so a context made after setting them uses them.
+  error_code ec;
+  context->set_default_verify_paths(ec);
+  if (ec) log::warn("could not load the default TLS trust store", {{"error", ec.message()}});
+  return context;
+}
+
+struct client::impl {
+  std::shared_ptr<client_state> state_;
+};
+
+client::client(asio::any_io_executor executor, client_config config)
+    : client(std::move(executor), make_default_tls_context(), std::move(config)) {}
+
+client::client(asio::any_io_executor executor, std::shared_ptr<asio::ssl::context> tls, client_config config)
+    : impl_(std::make_unique<impl>()) {
+  impl_->state_ = std::make_shared<client_state>();
+  impl_->state_->executor = std::move(executor);
+  impl_->state_->tls = tls ? std::move(tls) : make_default_tls_context();
+  impl_->state_->config = std::move(config);
+}
+
+client::~client() { impl_->state_->shut_down_now(); }
+
+asio::awaitable<result<response>> client::send(request req, request_options options) {
+  // Copied before the first suspension: the client may be gone when this resumes.
+  auto state = impl_->state_;
+  const std::string prefix = describe(req.method, req.url);
+  try {
+    co_return co_await run_send(std::move(state), std::move(req), options);
+  } catch (const std::exception& e) {
+    co_return make_failure(error::protocol_error, prefix, std::string("internal error: ") + e.what());
+  }
+}
+
+client_stats client::stats() const { return impl_->state_->stats; }
+
+void client::close_idle() { impl_->state_->close_idle(); }
+
+}  // namespace oauth2_rest::http

@@ -1,0 +1,201 @@
+// Token acquisition: cache, single flight, retries with backoff.
+#include "oauth2/token_client.hpp"
+
+#include "util/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <random>
+
+namespace oauth2_rest::oauth2 {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The longest a single backoff pause may last, whatever Retry-After says.
+constexpr auto max_backoff = 5s;
+constexpr std::size_t max_token_response = 1024 * 1024;
+
+bool retryable_status(unsigned status) {
+  return status >= 500 || status == 408 || status == 425 || status == 429;
+}
+
+bool retryable_transport(const boost::system::error_code& ec) {
+  // A bad URL or a certificate that does not verify will not heal by retrying.
+  return ec != http::error::bad_url && ec != http::error::tls_handshake_failed &&
+         ec != http::error::body_too_large && ec != http::error::header_too_large;
+}
+
+std::optional<std::chrono::milliseconds> retry_after(const http::response& r) {
+  auto v = http::find_header(r.headers, "Retry-After");
+  if (!v) return std::nullopt;
+  std::string_view text = *v;
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  long long seconds = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  // HTTP-date values are not worth a parser here: the backoff applies instead.
+  if (ec != std::errc{} || seconds < 0) return std::nullopt;
+  return std::chrono::seconds(std::min<long long>(seconds, 3600));
+}
+
+std::chrono::milliseconds backoff(int attempt, std::optional<std::chrono::milliseconds> hint) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  if (hint) return std::min<std::chrono::milliseconds>(*hint, max_backoff);
+  auto base = std::chrono::milliseconds(100) * (1 << std::min(attempt, 6));
+  base = std::min<std::chrono::milliseconds>(base, max_backoff);
+  std::uniform_int_distribution<long long> jitter(0, base.count() / 5);
+  return base + std::chrono::milliseconds(jitter(rng));
+}
+
+std::string describe_answer(const http::response& r, const token_error_details& d) {
+  std::string text = std::to_string(r.status);
+  if (!r.reason.empty()) text += " " + r.reason;
+  // The body itself is never quoted: in body authentication mode a careless
+  // server may echo the request, and with it the client secret.
+  if (!d.error.empty()) {
+    text += ": " + d.error;
+    if (!d.error_description.empty()) text += " (" + d.error_description + ")";
+  }
+  return text;
+}
+
+}  // namespace
+
+struct token_client::flight {
+  explicit flight(asio::any_io_executor ex) : done(ex, asio::steady_timer::time_point::max()) {}
+  // Followers wait on this timer; the leader cancels it when the outcome is set.
+  asio::steady_timer done;
+  std::optional<result<std::shared_ptr<const token>>> outcome;
+};
+
+token_client::token_client(http::client& http, client_credentials credentials,
+                           std::optional<token> initial)
+    : http_(http), credentials_(std::move(credentials)) {
+  if (initial && !initial->access_token.empty()) {
+    current_ = std::make_shared<const token>(std::move(*initial));
+  }
+  std::string_view url = credentials_.token_url;
+  if (url.size() >= 7 && std::equal(url.begin(), url.begin() + 7, "http://",
+                                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })) {
+    log::warn("the token URL uses plain http: the client credentials cross the network unencrypted",
+              {{"tokenUrl", http::url_without_credentials(url)}});
+  }
+}
+
+token_client::~token_client() {
+  if (flight_) flight_->done.cancel();
+}
+
+asio::awaitable<result<acquired_token>> token_client::get(std::chrono::milliseconds timeout) {
+  if (current_ && is_fresh(*current_, clock::now())) co_return acquired_token{current_, false};
+  co_return co_await join_or_lead(timeout);
+}
+
+asio::awaitable<result<acquired_token>> token_client::refresh(std::shared_ptr<const token> rejected,
+                                                              std::chrono::milliseconds timeout) {
+  if (current_ && current_ != rejected && is_fresh(*current_, clock::now())) {
+    co_return acquired_token{current_, false};
+  }
+  co_return co_await join_or_lead(timeout);
+}
+
+asio::awaitable<result<acquired_token>> token_client::join_or_lead(std::chrono::milliseconds timeout) {
+  if (flight_) {
+    auto f = flight_;
+    co_await f->done.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!f->outcome) {
+      co_return failure{make_error_code(boost::system::errc::operation_canceled),
+                        "token request was cancelled"};
+    }
+    if (!*f->outcome) co_return f->outcome->error();
+    co_return acquired_token{f->outcome->value(), false};
+  }
+  auto f = std::make_shared<flight>(co_await asio::this_coro::executor);
+  flight_ = f;
+  auto fetched = co_await fetch(timeout);
+  if (fetched) current_ = fetched.value();
+  f->outcome = fetched;
+  flight_.reset();
+  f->done.cancel();
+  if (!fetched) co_return std::move(fetched).error();
+  co_return acquired_token{fetched.value(), true};
+}
+
+asio::awaitable<result<std::shared_ptr<const token>>> token_client::fetch(
+    std::chrono::milliseconds timeout) {
+  using steady = std::chrono::steady_clock;
+  const auto deadline = steady::now() + timeout;
+  const std::string where = "token request to " + http::url_without_credentials(credentials_.token_url);
+
+  auto parts = build_token_request(credentials_);
+  http::request request;
+  request.method = boost::beast::http::verb::post;
+  request.url = credentials_.token_url;
+  for (auto& [name, value] : parts.headers) request.headers.push_back({name, value});
+  request.body = std::move(parts.body);
+
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  std::string last_problem = "no attempt fitted in the request timeout";
+  int attempt = 0;
+  int made = 0;
+  for (;; ++attempt) {
+    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
+    if (remaining <= 0ms) break;
+    http::request_options options;
+    options.timeout = remaining;
+    options.follow_redirects = false;
+    options.max_response_body = max_token_response;
+    const auto sent_at = clock::now();
+    ++requests_sent_;
+    ++made;
+    auto answer = co_await http_.send(request, options);
+
+    std::optional<std::chrono::milliseconds> hint;
+    if (!answer) {
+      last_problem = answer.error().message;
+      if (!retryable_transport(answer.error().code)) {
+        co_return failure{answer.error().code, where + " failed: " + last_problem};
+      }
+      log::warn("token request failed, will retry", {{"attempt", attempt + 1}, {"reason", last_problem}});
+    } else if (answer->status >= 200 && answer->status < 300) {
+      auto content_type = http::find_header(answer->headers, "Content-Type").value_or("");
+      auto parsed = parse_token_response(content_type, answer->body, sent_at);
+      if (!parsed) {
+        co_return failure{make_error_code(token_errc::bad_response),
+                          where + " returned an unusable answer: " + parsed.error().message};
+      }
+      log::info("obtained a new access token",
+                {{"tokenUrl", http::url_without_credentials(credentials_.token_url)},
+                 {"expiresIn", parsed->lifetime ? parsed->lifetime->count() : -1}});
+      co_return std::make_shared<const token>(std::move(parsed).value());
+    } else {
+      auto content_type = http::find_header(answer->headers, "Content-Type").value_or("");
+      auto details = parse_token_error(content_type, answer->body);
+      last_problem = describe_answer(*answer, details);
+      if (!retryable_status(answer->status)) {
+        co_return failure{make_error_code(token_errc::rejected), where + " was refused: " + last_problem};
+      }
+      hint = retry_after(*answer);
+      log::warn("token endpoint answered with a transient error, will retry",
+                {{"attempt", attempt + 1}, {"status", answer->status}});
+    }
+
+    auto delay = backoff(attempt, hint);
+    if (steady::now() + delay >= deadline) break;
+    pause.expires_after(delay);
+    auto [ec] = co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) break;
+  }
+  co_return failure{make_error_code(token_errc::unavailable),
+                    where + " failed after " + std::to_string(made) + " attempt(s) within " +
+                        std::to_string(timeout.count()) + " ms: " + last_problem};
+}
+
+}  // namespace oauth2_rest::oauth2

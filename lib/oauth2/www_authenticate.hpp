@@ -1,0 +1,29 @@
+// Reading an API's WWW-Authenticate challenge (RFC 6750 section 3) to decide
+// whether a refused request deserves a new token.
+//
+// Pure functions: no I/O, no exceptions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace oauth2_rest::oauth2 {
+
+// The error code of the Bearer challenge in a WWW-Authenticate value (the
+// first error parameter of a Bearer challenge; "" when there is none).
+// Understands several challenges in one value (RFC 7235: "Basic realm=\"a\",
+// Bearer error=\"invalid_token\""), quoted and unquoted parameter values, and
+// is case-insensitive for the scheme and parameter names. Several header lines
+// may be passed joined with ", ".
+std::string bearer_error(std::string_view www_authenticate);
+
+// Should this answer trigger one token refresh and one retry?
+//  - 401 with error="invalid_token" or no error code (also no header at all):
+//    true; RFC 6750 3.1 says the client MAY get a new token and retry.
+//  - 401 with another error code (invalid_request, insufficient_scope, ...):
+//    false, a new token would be refused the same way.
+//  - any other status, 403 included: false (insufficient_scope needs another
+//    scope, not another token).
+bool should_refresh(unsigned status, std::string_view www_authenticate);
+
+}  // namespace oauth2_rest::oauth2

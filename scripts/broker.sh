@@ -1,0 +1,134 @@
+#!/bin/sh
+# A private RabbitMQ node for the broker tests: scripts/broker.sh start|stop|status|ctl <rabbitmqctl args...>
+#
+# The node listens on 127.0.0.1:${OAUTH2_REST_AMQP_PORT:-5673} only, is named
+# ${OAUTH2_REST_BROKER_NODE:-oauth2rest-test@localhost}, and keeps every file (config, mnesia,
+# logs, Erlang cookie) under ${OAUTH2_REST_BROKER_DIR:-/tmp/oauth2-rest-broker}. It never touches
+# the system node that Debian's postinst may have started (rabbit@<host> on 5672, cookie in
+# /var/lib/rabbitmq): we call the scripts in /usr/lib/rabbitmq/bin directly, not the /usr/sbin
+# wrappers, because those `su rabbitmq` (whose HOME holds the system cookie) and cd to
+# /var/lib/rabbitmq. Our node and our rabbitmqctl share HOME=$dir, hence one private cookie.
+#
+# `start` is idempotent (a running node is left alone) and starts from an empty database
+# otherwise, so test runs never see queues left over by an earlier run.
+set -eu
+
+port=${OAUTH2_REST_AMQP_PORT:-5673}
+dir=${OAUTH2_REST_BROKER_DIR:-/tmp/oauth2-rest-broker}
+node=${OAUTH2_REST_BROKER_NODE:-oauth2rest-test@localhost}
+# Erlang distribution: fixed, derived from the AMQP port, so two checkouts with different ports
+# do not clash (RabbitMQ's own default is the same rule: AMQP port + 20000).
+dist_port=${OAUTH2_REST_BROKER_DIST_PORT:-$((port + 20000))}
+bin=${OAUTH2_REST_RABBITMQ_BIN:-/usr/lib/rabbitmq/bin}
+timeout=${OAUTH2_REST_BROKER_TIMEOUT:-60}
+
+die() { echo "broker.sh: $*" >&2; exit 1; }
+
+[ -x "$bin/rabbitmq-server" ] || die "$bin/rabbitmq-server not found: apt-get install rabbitmq-server"
+
+setup_env() {
+  mkdir -p "$dir/mnesia" "$dir/log"
+  # Our own cookie: written once, readable by us only (Erlang refuses a cookie others can read).
+  if [ ! -s "$dir/.erlang.cookie" ]; then
+    (umask 077 && od -An -N20 -tx1 /dev/urandom | tr -d ' \n' >"$dir/.erlang.cookie")
+    chmod 400 "$dir/.erlang.cookie"
+  fi
+  # No plugins (no management UI): an empty list.
+  printf '[].\n' >"$dir/enabled_plugins"
+  : >"$dir/rabbitmq-env.conf"
+  cat >"$dir/rabbitmq.conf" <<EOF
+listeners.tcp.1 = 127.0.0.1:$port
+loopback_users.guest = true
+log.console = false
+log.file.level = info
+EOF
+  export HOME="$dir"
+  export RABBITMQ_NODENAME="$node"
+  export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+  export RABBITMQ_NODE_PORT="$port"
+  export RABBITMQ_DIST_PORT="$dist_port"
+  export RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf"
+  export RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf"
+  export RABBITMQ_ADVANCED_CONFIG_FILE="$dir/advanced.config"
+  export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
+  export RABBITMQ_MNESIA_BASE="$dir/mnesia"
+  export RABBITMQ_MNESIA_DIR="$dir/mnesia/$node"
+  export RABBITMQ_LOG_BASE="$dir/log"
+  export RABBITMQ_PID_FILE="$dir/rabbitmq.pid"
+  export RABBITMQ_PLUGINS_EXPAND_DIR="$dir/plugins-expand"
+  # Erlang distribution on loopback too (epmd only if this node is the one that starts it).
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  export ERL_EPMD_ADDRESS=127.0.0.1
+}
+
+ctl() { "$bin/rabbitmqctl" -n "$node" "$@"; }
+
+running() { ctl -q ping >/dev/null 2>&1; }
+
+port_taken() {
+  # Someone else (not our node) listens on our port: fail early with a message, not a timeout.
+  if command -v ss >/dev/null 2>&1; then
+    ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+  else
+    return 1
+  fi
+}
+
+start() {
+  if running; then
+    echo "broker.sh: $node already running on 127.0.0.1:$port"
+    return 0
+  fi
+  port_taken "$port" && die "port $port is in use by another process (set OAUTH2_REST_AMQP_PORT)"
+  port_taken "$dist_port" && die "Erlang distribution port $dist_port is in use (set OAUTH2_REST_BROKER_DIST_PORT)"
+  rm -rf "$dir/mnesia/$node" "$dir/mnesia/$node-plugins-expand" "$dir/mnesia/$node-feature_flags"
+  # -detached forks away from our process group, so a CTest fixture can return while it runs.
+  "$bin/rabbitmq-server" -detached >"$dir/log/startup.log" 2>&1 \
+    || { cat "$dir/log/startup.log" >&2; die "rabbitmq-server failed to start"; }
+  # await_startup fails at once while the node is not yet reachable: ping until it is.
+  i=0
+  until running; do
+    i=$((i + 1))
+    if [ "$i" -gt $((timeout * 10)) ]; then
+      tail -n 40 "$dir/log/startup.log" "$dir/log/$node.log" >&2 2>/dev/null || true
+      die "$node did not come up within ${timeout}s"
+    fi
+    sleep 0.1
+  done
+  if ! ctl -q await_startup --timeout "$timeout" >/dev/null 2>&1; then
+    tail -n 40 "$dir/log/startup.log" "$dir/log/$node.log" >&2 2>/dev/null || true
+    die "$node did not finish booting within ${timeout}s"
+  fi
+  echo "broker.sh: $node running on 127.0.0.1:$port (files in $dir)"
+}
+
+stop() {
+  if ! running; then
+    echo "broker.sh: $node not running"
+    return 0
+  fi
+  # With the pid file argument rabbitmqctl waits until the OS process has exited.
+  if [ -s "$RABBITMQ_PID_FILE" ]; then
+    ctl -q stop "$RABBITMQ_PID_FILE" >/dev/null
+  else
+    ctl -q stop >/dev/null
+  fi
+  i=0
+  while running || port_taken "$port"; do
+    i=$((i + 1))
+    [ "$i" -le $((timeout * 10)) ] || die "$node did not stop within ${timeout}s"
+    sleep 0.1
+  done
+  echo "broker.sh: $node stopped"
+}
+
+setup_env
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  start) start ;;
+  stop) stop ;;
+  status) if running; then echo running; else echo stopped; exit 1; fi ;;
+  ctl) ctl "$@" ;;
+  *) die "usage: broker.sh start|stop|status|ctl <rabbitmqctl args...>" ;;
+esac

@@ -1,0 +1,363 @@
+// The httpRequest action end to end: real token endpoint and API servers on loopback.
+#include "action/http_request_action.hpp"
+
+#include "support/async_run.hpp"
+#include "support/demo_api.hpp"
+#include "support/http_server.hpp"
+#include "recording_sink.hpp"
+#include "support/test_ca.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+namespace oauth2_rest {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using testing::http_server;
+using testing::recorded_request;
+using testing::reply;
+
+class action_test : public ::testing::Test {
+ protected:
+  testing::demo_api api;
+  http_server server{api.as_handler()};
+  boost::asio::io_context io;
+  http::client http{io.get_executor()};
+
+  json::object config(json::object extra = {}) {
+    json::object cfg{{"tokenUrl", server.base_url() + "/oauth/token"},
+                     {"username", "demo-client"},
+                     {"password", "demo-secret"},
+                     {"baseUrl", server.base_url() + "/api"},
+                     {"scopes", "items:read"},
+                     {"errorTolerance", "noErrors"},
+                     {"_account", "cred-1"}};
+    for (auto& kv : extra) cfg[kv.key()] = kv.value();
+    return cfg;
+  }
+  std::unique_ptr<action::http_request_action> make(json::object cfg) {
+    auto created = action::http_request_action::create(http, cfg);
+    EXPECT_TRUE(created) << (created ? "" : created.error().message);
+    return created ? std::move(created).value() : nullptr;
+  }
+  testing::recording_sink run(action::http_request_action& a, json::object input) {
+    testing::recording_sink sink;
+    testing::run_async(io, a.process(json::object{{"body", std::move(input)}}, sink));
+    return sink;
+  }
+};
+
+TEST_F(action_test, get_emits_status_headers_and_parsed_body_and_saves_the_new_token) {
+  auto a = make(config());
+  auto sink = run(*a, {{"url", "/items/2"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("data").size(), 1u) << sink.all_text();
+  const auto out = sink.of("data")[0].payload.at("body").as_object();
+  EXPECT_EQ(out.at("statusCode").as_int64(), 200);
+  EXPECT_EQ(out.at("headers").as_object().at("content-type").as_string(), "application/json");
+  EXPECT_EQ(out.at("body").as_object().at("name").as_string(), "Rocket skates");
+
+  auto keys = sink.of("updateKeys");
+  ASSERT_EQ(keys.size(), 1u);
+  const auto& k = keys[0].payload;
+  for (const char* key : {"tokenUrl", "username", "password", "baseUrl", "scopes", "tokens"}) {
+    EXPECT_TRUE(k.contains(key)) << "updateKeys lacks " << key;
+  }
+  EXPECT_FALSE(k.contains("errorTolerance")) << "action fields are not credential keys";
+  auto tokens = json::parse(k.at("tokens").as_string()).as_object();
+  EXPECT_EQ(tokens.at("access_token").as_string(), api.issued_tokens().at(0));
+  EXPECT_TRUE(tokens.contains("tokenExpiryTime"));
+  // updateKeys comes before the data it made possible.
+  EXPECT_EQ(sink.events.front().kind, "updateKeys");
+}
+
+TEST_F(action_test, later_messages_reuse_the_token) {
+  auto a = make(config());
+  for (int i = 0; i < 5; ++i) {
+    auto sink = run(*a, {{"url", "/items"}, {"method", "GET"}});
+    ASSERT_EQ(sink.of("data").size(), 1u) << sink.all_text();
+    EXPECT_EQ(sink.of("updateKeys").size(), i == 0 ? 1u : 0u);
+  }
+  EXPECT_EQ(api.token_requests(), 1u);
+  EXPECT_EQ(api.api_requests(), 5u);
+  EXPECT_EQ(http.stats().connections_opened, 1u) << "one keep-alive connection for token and API calls";
+}
+
+TEST_F(action_test, stored_token_in_the_credential_is_used_without_a_token_request) {
+  // A first action instance gets a token; a second one (a restart) is given the saved keys.
+  auto first = make(config());
+  auto sink = run(*first, {{"url", "/items"}, {"method", "GET"}});
+  auto saved = sink.of("updateKeys").at(0).payload.at("tokens");
+  auto second = make(config({{"tokens", saved}}));
+  auto again = run(*second, {{"url", "/items"}, {"method", "GET"}});
+  ASSERT_EQ(again.of("data").size(), 1u) << again.all_text();
+  EXPECT_TRUE(again.of("updateKeys").empty());
+  EXPECT_EQ(api.token_requests(), 1u);
+}
+
+TEST_F(action_test, revoked_token_gets_one_refresh_and_one_retry) {
+  auto a = make(config());
+  ASSERT_EQ(run(*a, {{"url", "/items"}, {"method", "GET"}}).of("data").size(), 1u);
+  api.revoke_all();
+  auto sink = run(*a, {{"url", "/items"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("data").size(), 1u) << sink.all_text();
+  EXPECT_EQ(sink.of("data")[0].payload.at("body").at("statusCode").as_int64(), 200);
+  EXPECT_EQ(sink.of("updateKeys").size(), 1u) << "the renewed token is saved";
+  EXPECT_EQ(api.token_requests(), 2u);
+}
+
+class always_401 : public action_test {
+ protected:
+  std::atomic<int> api_calls{0};
+  http_server rejecting{[this](const recorded_request& r) {
+    if (r.path() == "/oauth/token") return api.handle(r);
+    ++api_calls;
+    auto answer = reply::json(401, R"({"error":"invalid_token"})");
+    answer.headers.push_back({"WWW-Authenticate", R"(Bearer error="invalid_token")"});
+    return answer;
+  }};
+  json::object cfg_for(const char* tolerance) {
+    return config({{"tokenUrl", rejecting.base_url() + "/oauth/token"},
+                   {"baseUrl", rejecting.base_url()},
+                   {"errorTolerance", tolerance}});
+  }
+};
+
+TEST_F(always_401, refreshes_once_then_error_tolerance_decides) {
+  auto a = make(cfg_for("noErrors"));
+  auto sink = run(*a, {{"url", "/x"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("error").size(), 1u) << sink.all_text();
+  EXPECT_EQ(sink.of("error")[0].name, "HTTPError");
+  EXPECT_NE(sink.of("error")[0].text.find("401"), std::string::npos);
+  EXPECT_EQ(api.token_requests(), 2u) << "one initial token, exactly one refresh";
+  EXPECT_EQ(api_calls.load(), 2);
+}
+
+TEST_F(always_401, with_tolerance_none_the_second_401_is_emitted) {
+  auto a = make(cfg_for("none"));
+  auto sink = run(*a, {{"url", "/x"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("data").size(), 1u) << sink.all_text();
+  EXPECT_EQ(sink.of("data")[0].payload.at("body").at("statusCode").as_int64(), 401);
+  EXPECT_EQ(api.token_requests(), 2u);
+}
+
+TEST_F(action_test, insufficient_scope_does_not_refresh) {
+  http_server forbidding([this](const recorded_request& r) {
+    if (r.path() == "/oauth/token") return api.handle(r);
+    auto answer = reply::json(403, R"({"error":"insufficient_scope"})");
+    answer.headers.push_back({"WWW-Authenticate", R"(Bearer error="insufficient_scope", scope="admin")"});
+    return answer;
+  });
+  auto a = make(config({{"tokenUrl", forbidding.base_url() + "/oauth/token"}, {"baseUrl", forbidding.base_url()}}));
+  auto sink = run(*a, {{"url", "/admin"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("error").size(), 1u);
+  EXPECT_NE(sink.of("error")[0].text.find("403"), std::string::npos);
+  EXPECT_EQ(api.token_requests(), 1u);
+}
+
+struct tolerance_case {
+  const char* mode;
+  unsigned status;
+  const char* expected;  // data, error or rebound
+};
+
+class tolerance_matrix : public action_test, public ::testing::WithParamInterface<tolerance_case> {};
+
+TEST_P(tolerance_matrix, decides_by_mode_and_status) {
+  auto [mode, status, expected] = GetParam();
+  auto a = make(config({{"errorTolerance", mode}}));
+  json::object input{{"url", "/status/" + std::to_string(status)}, {"method", "GET"}};
+  if (std::string(mode) == "manual") input["httpCodesToThrow"] = json::parse("[[400,403],[405,499]]");
+  if (std::string(mode) == "reboundCodes") input["httpCodesToRebound"] = "404, 500";
+  auto sink = run(*a, input);
+  ASSERT_EQ(sink.of(expected).size(), 1u) << mode << " " << status << ": " << sink.all_text();
+  if (std::string(expected) == "data") {
+    EXPECT_EQ(sink.of("data")[0].payload.at("body").at("statusCode").as_int64(), status);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    every_mode, tolerance_matrix,
+    ::testing::Values(tolerance_case{"noErrors", 200, "data"}, tolerance_case{"noErrors", 404, "error"},
+                      tolerance_case{"noErrors", 410, "error"}, tolerance_case{"noErrors", 500, "error"},
+                      tolerance_case{"notFoundOnly", 200, "data"}, tolerance_case{"notFoundOnly", 404, "data"},
+                      tolerance_case{"notFoundOnly", 410, "data"}, tolerance_case{"notFoundOnly", 500, "error"},
+                      tolerance_case{"none", 200, "data"}, tolerance_case{"none", 404, "data"},
+                      tolerance_case{"none", 410, "data"}, tolerance_case{"none", 500, "data"},
+                      tolerance_case{"manual", 200, "data"}, tolerance_case{"manual", 404, "data"},
+                      tolerance_case{"manual", 410, "error"}, tolerance_case{"manual", 500, "data"},
+                      tolerance_case{"reboundCodes", 200, "data"}, tolerance_case{"reboundCodes", 404, "rebound"},
+                      tolerance_case{"reboundCodes", 410, "error"}, tolerance_case{"reboundCodes", 500, "rebound"}),
+    [](const ::testing::TestParamInfo<tolerance_case>& info) {
+      return std::string(info.param.mode) + "_" + std::to_string(info.param.status);
+    });
+
+TEST_F(action_test, manual_with_empty_ranges_never_errors) {
+  auto a = make(config({{"errorTolerance", "manual"}}));
+  auto sink = run(*a, {{"url", "/status/500"}, {"method", "GET"}, {"httpCodesToThrow", json::array{}}});
+  ASSERT_EQ(sink.of("data").size(), 1u) << sink.all_text();
+}
+
+TEST_F(action_test, invalid_manual_range_is_an_error_naming_the_value) {
+  auto a = make(config({{"errorTolerance", "manual"}}));
+  auto sink = run(*a, {{"url", "/status/500"}, {"method", "GET"}, {"httpCodesToThrow", json::parse("[[600,700]]")}});
+  ASSERT_EQ(sink.of("error").size(), 1u);
+  EXPECT_NE(sink.of("error")[0].text.find("600"), std::string::npos) << sink.of("error")[0].text;
+  EXPECT_EQ(api.api_requests(), 0u) << "bad input is refused before any call";
+}
+
+TEST_F(action_test, error_names_method_url_status_reason_and_body_start) {
+  auto a = make(config());
+  auto sink = run(*a, {{"url", "/items/42"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("error").size(), 1u);
+  const auto text = sink.of("error")[0].text;
+  EXPECT_NE(text.find("GET " + server.base_url() + "/api/items/42"), std::string::npos) << text;
+  EXPECT_NE(text.find("404 Not Found"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("error":"not_found")"), std::string::npos) << text;
+}
+
+TEST_F(action_test, post_sends_json_body_with_content_type) {
+  auto a = make(config());
+  auto sink = run(*a, {{"url", "/echo?x=1"}, {"method", "POST"}, {"headers", {{"X-Trace", "abc"}}},
+                       {"body", {{"name", "box"}, {"n", 3}}}});
+  ASSERT_EQ(sink.of("data").size(), 1u) << sink.all_text();
+  const auto echo = sink.of("data")[0].payload.at("body").at("body").as_object();
+  EXPECT_EQ(echo.at("method").as_string(), "POST");
+  EXPECT_EQ(echo.at("query").as_string(), "x=1");
+  EXPECT_EQ(echo.at("headers").at("content-type").as_string(), "application/json");
+  EXPECT_EQ(echo.at("headers").at("x-trace").as_string(), "abc");
+  EXPECT_EQ(json::parse(echo.at("body").as_string()), json::parse(R"({"name":"box","n":3})"));
+}
+
+TEST_F(action_test, user_authorization_header_is_replaced_by_the_token) {
+  auto a = make(config());
+  auto sink = run(*a, {{"url", "/echo"}, {"method", "GET"}, {"headers", {{"authorization", "Basic Zm9vOmJhcg=="}}}});
+  ASSERT_EQ(sink.of("data").size(), 1u) << sink.all_text();
+  auto recorded = server.requests().back();
+  EXPECT_EQ(recorded.header("Authorization"), "Bearer " + api.issued_tokens().at(0));
+}
+
+TEST_F(action_test, response_over_the_size_limit_is_an_error) {
+  auto a = make(config({{"maxResponseSize", "100"}}));
+  auto sink = run(*a, {{"url", "/items"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("error").size(), 1u) << sink.all_text();
+  EXPECT_EQ(sink.of("error")[0].name, "RequestError");
+}
+
+TEST_F(action_test, hanging_api_ends_in_an_error_after_the_request_timeout) {
+  http_server hanging([this](const recorded_request& r) {
+    if (r.path() == "/oauth/token") return api.handle(r);
+    return reply{.action = reply::kind::hang};
+  });
+  auto a = make(config({{"tokenUrl", hanging.base_url() + "/oauth/token"}, {"baseUrl", hanging.base_url()},
+                        {"requestTimeout", "1"}}));
+  auto started = std::chrono::steady_clock::now();
+  auto sink = run(*a, {{"url", "/slow"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("error").size(), 1u) << sink.all_text();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+}
+
+TEST_F(action_test, redirect_to_another_origin_does_not_carry_the_token) {
+  http_server elsewhere([](const recorded_request&) { return reply::json(200, R"({"landed":true})"); });
+  http_server redirecting([&](const recorded_request& r) {
+    if (r.path() == "/oauth/token") return api.handle(r);
+    if (r.path() == "/same") {
+      return reply{.status = 302, .headers = {{"Location", "/landing"}}};
+    }
+    if (r.path() == "/landing") return reply::json(200, R"({"same":true})");
+    return reply{.status = 302, .headers = {{"Location", elsewhere.base_url() + "/landing"}}};
+  });
+  auto a = make(config({{"tokenUrl", redirecting.base_url() + "/oauth/token"}, {"baseUrl", redirecting.base_url()}}));
+
+  auto cross = run(*a, {{"url", "/away"}, {"method", "GET"}});
+  ASSERT_EQ(cross.of("data").size(), 1u) << cross.all_text();
+  EXPECT_TRUE(cross.of("data")[0].payload.at("body").at("body").at("landed").as_bool());
+  ASSERT_EQ(elsewhere.request_count(), 1u);
+  EXPECT_FALSE(elsewhere.requests()[0].has_header("Authorization"));
+
+  auto same = run(*a, {{"url", "/same"}, {"method", "GET"}});
+  ASSERT_EQ(same.of("data").size(), 1u) << same.all_text();
+  EXPECT_TRUE(redirecting.requests().back().has_header("Authorization")) << "same origin keeps the token";
+}
+
+TEST_F(action_test, bad_input_is_an_input_error_and_the_action_goes_on) {
+  auto a = make(config());
+  auto bad = run(*a, {{"url", "/items"}, {"method", "FETCH"}});
+  ASSERT_EQ(bad.of("error").size(), 1u);
+  EXPECT_EQ(bad.of("error")[0].name, "InputError");
+  EXPECT_NE(bad.of("error")[0].text.find("FETCH"), std::string::npos);
+  auto good = run(*a, {{"url", "/items"}, {"method", "GET"}});
+  EXPECT_EQ(good.of("data").size(), 1u);
+}
+
+TEST_F(action_test, bad_config_fails_creation_naming_the_field) {
+  auto cfg = config({{"requestTimeout", "soon"}});
+  auto created = action::http_request_action::create(http, cfg);
+  ASSERT_FALSE(created);
+  EXPECT_NE(created.error().message.find("requestTimeout"), std::string::npos) << created.error().message;
+}
+
+TEST_F(action_test, token_endpoint_refusal_is_a_token_error_without_the_secret) {
+  auto a = make(config({{"password", "not-the-right-secret"}}));
+  auto sink = run(*a, {{"url", "/items"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("error").size(), 1u);
+  EXPECT_EQ(sink.of("error")[0].name, "TokenError");
+  EXPECT_NE(sink.of("error")[0].text.find("invalid_client"), std::string::npos);
+  EXPECT_EQ(sink.all_text().find("not-the-right-secret"), std::string::npos);
+}
+
+TEST_F(action_test, no_secret_reaches_any_event_but_update_keys) {
+  auto a = make(config());
+  std::string everything;
+  for (const char* url : {"/items", "/items/42", "/status/500", "/echo"}) {
+    auto sink = run(*a, {{"url", url}, {"method", "GET"}});
+    for (const auto& e : sink.events)
+      if (e.kind != "updateKeys") everything += e.kind + json::serialize(e.payload) + e.name + e.text;
+  }
+  EXPECT_EQ(everything.find("demo-secret"), std::string::npos);
+  EXPECT_EQ(everything.find(api.issued_tokens().at(0)), std::string::npos);
+}
+
+class tls_action_test : public ::testing::Test {
+ protected:
+  testing::test_ca ca;
+  testing::demo_api api;
+  boost::asio::io_context io;
+};
+
+TEST_F(tls_action_test, https_api_with_a_trusted_ca_works_and_a_wrong_host_name_is_refused) {
+  http_server good(api.as_handler(), ca.issue());
+  http_server wrong_name(api.as_handler(), ca.issue({.dns_names = {"other.example"}, .ip_addresses = {}}));
+  auto tls = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_client);
+  tls->set_verify_mode(boost::asio::ssl::verify_peer);
+  tls->add_certificate_authority(boost::asio::buffer(ca.certificate_pem()));
+  http::client http(io.get_executor(), tls);
+
+  auto cfg_for = [](const http_server& s) {
+    return json::object{{"tokenUrl", s.base_url() + "/oauth/token"}, {"username", "demo-client"},
+                        {"password", "demo-secret"}, {"baseUrl", s.base_url() + "/api"},
+                        {"errorTolerance", "noErrors"}};
+  };
+  auto ok = action::http_request_action::create(http, cfg_for(good));
+  ASSERT_TRUE(ok);
+  testing::recording_sink sink;
+  testing::run_async(io, (*ok)->process(json::object{{"body", {{"url", "/items"}, {"method", "GET"}}}}, sink));
+  ASSERT_EQ(sink.of("data").size(), 1u) << sink.all_text();
+
+  auto bad = action::http_request_action::create(http, cfg_for(wrong_name));
+  ASSERT_TRUE(bad);
+  testing::recording_sink refused;
+  testing::run_async(io, (*bad)->process(json::object{{"body", {{"url", "/items"}, {"method", "GET"}}}}, refused));
+  ASSERT_EQ(refused.of("error").size(), 1u) << refused.all_text();
+  EXPECT_EQ(refused.of("error")[0].name, "TokenError");
+  EXPECT_EQ(wrong_name.request_count(), 0u) << "nothing may be sent to an unverified server";
+}
+
+}  // namespace
+}  // namespace oauth2_rest

@@ -1,0 +1,243 @@
+// The token client against real token endpoints on loopback: the Envoy-style matrix,
+// single flight, retries, client authentication encodings.
+#include "oauth2/token_client.hpp"
+
+#include "support/async_run.hpp"
+#include "support/demo_api.hpp"
+#include "support/http_server.hpp"
+#include "util/base64.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+namespace oauth2_rest {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::http_server;
+using testing::recorded_request;
+using testing::reply;
+
+oauth2::client_credentials creds_for(const http_server& server, std::string id = "demo-client",
+                                     std::string secret = "demo-secret") {
+  oauth2::client_credentials c;
+  c.token_url = server.base_url() + "/oauth/token";
+  c.client_id = std::move(id);
+  c.client_secret = std::move(secret);
+  return c;
+}
+
+class token_client_test : public ::testing::Test {
+ protected:
+  boost::asio::io_context io;
+  http::client http{io.get_executor()};
+
+  result<oauth2::acquired_token> get(oauth2::token_client& c, std::chrono::milliseconds timeout = 10s) {
+    return testing::run_async(io, c.get(timeout));
+  }
+};
+
+TEST_F(token_client_test, fetches_once_then_reuses_the_cached_token) {
+  testing::demo_api api;
+  http_server server(api.as_handler());
+  oauth2::token_client client(http, creds_for(server));
+  auto first = get(client);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_TRUE(first->fetched);
+  EXPECT_EQ(first->value->access_token, api.issued_tokens().at(0));
+  ASSERT_TRUE(first->value->expires_at.has_value());
+  auto second = get(client);
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(second->fetched);
+  EXPECT_EQ(second->value, first->value);
+  EXPECT_EQ(api.token_requests(), 1u);
+}
+
+TEST_F(token_client_test, token_without_expires_in_is_kept_until_the_api_rejects_it) {
+  testing::demo_api api({.send_expires_in = false});
+  http_server server(api.as_handler());
+  oauth2::token_client client(http, creds_for(server));
+  auto first = get(client);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_FALSE(first->value->expires_at.has_value());
+  ASSERT_TRUE(get(client));
+  EXPECT_EQ(api.token_requests(), 1u);
+  auto renewed = testing::run_async(io, client.refresh(first->value, 10s));
+  ASSERT_TRUE(renewed);
+  EXPECT_TRUE(renewed->fetched);
+  EXPECT_NE(renewed->value->access_token, first->value->access_token);
+  EXPECT_EQ(api.token_requests(), 2u);
+}
+
+TEST_F(token_client_test, answer_without_access_token_is_an_error) {
+  http_server server([](const recorded_request&) { return reply::json(200, R"({"token_type":"Bearer"})"); });
+  oauth2::token_client client(http, creds_for(server));
+  auto r = get(client);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("access_token"), std::string::npos) << r.error().message;
+  EXPECT_EQ(server.request_count(), 1u);
+}
+
+TEST_F(token_client_test, malformed_json_is_an_error_without_retry) {
+  http_server server([](const recorded_request&) { return reply::json(200, R"({"access_token": )"); });
+  oauth2::token_client client(http, creds_for(server));
+  auto r = get(client);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(oauth2::token_errc::bad_response));
+  EXPECT_EQ(server.request_count(), 1u);
+}
+
+TEST_F(token_client_test, server_error_then_success_is_retried) {
+  std::atomic<int> calls{0};
+  http_server server([&](const recorded_request&) {
+    if (calls++ == 0) return reply::json(500, R"({"error":"temporarily_unavailable"})");
+    return reply::json(200, R"({"access_token":"second-try","token_type":"bearer","expires_in":"3600"})");
+  });
+  oauth2::token_client client(http, creds_for(server));
+  auto r = get(client);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->value->access_token, "second-try");
+  EXPECT_EQ(server.request_count(), 2u);
+  EXPECT_EQ(client.requests_sent(), 2u);
+}
+
+TEST_F(token_client_test, too_many_requests_honours_retry_after) {
+  std::atomic<int> calls{0};
+  http_server server([&](const recorded_request&) {
+    if (calls++ == 0) {
+      auto r = reply::json(429, R"({"error":"slow_down"})");
+      r.headers.push_back({"Retry-After", "1"});
+      return r;
+    }
+    return reply::json(200, R"({"access_token":"after-wait","expires_in":60})");
+  });
+  oauth2::token_client client(http, creds_for(server));
+  auto started = std::chrono::steady_clock::now();
+  auto r = get(client);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 900ms);  // waited as asked, not hammered
+  EXPECT_EQ(server.request_count(), 2u);
+}
+
+TEST_F(token_client_test, network_error_fails_within_the_timeout) {
+  unsigned short port = 0;
+  {
+    http_server gone([](const recorded_request&) { return reply::json(200, "{}"); });
+    port = gone.port();
+  }
+  oauth2::client_credentials c;
+  c.token_url = "http://127.0.0.1:" + std::to_string(port) + "/oauth/token";
+  c.client_id = "id";
+  c.client_secret = "secret";
+  oauth2::token_client client(http, c);
+  auto r = get(client, 1500ms);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(oauth2::token_errc::unavailable));
+  EXPECT_GE(client.requests_sent(), 2u) << "network errors are retried";
+  EXPECT_NE(r.error().message.find("/oauth/token"), std::string::npos) << r.error().message;
+}
+
+TEST_F(token_client_test, invalid_client_is_not_retried_and_names_error_and_description) {
+  testing::demo_api api;
+  http_server server(api.as_handler());
+  oauth2::token_client client(http, creds_for(server, "demo-client", "wrong-secret-value"));
+  auto r = get(client);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(oauth2::token_errc::rejected));
+  EXPECT_NE(r.error().message.find("401"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("invalid_client"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("unknown client or wrong secret"), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().message.find("wrong-secret-value"), std::string::npos) << "the secret leaked into the error";
+  EXPECT_EQ(api.token_requests(), 1u);
+}
+
+TEST_F(token_client_test, fifty_concurrent_callers_share_one_token_request) {
+  testing::demo_api api;
+  http_server server([&](const recorded_request& r) {
+    auto answer = api.handle(r);
+    answer.delay = 100ms;  // keeps the request open while every caller arrives
+    return answer;
+  });
+  auto stale = oauth2::token{};
+  stale.access_token = "expired-token";
+  stale.expires_at = std::chrono::system_clock::now() - 1h;
+  oauth2::token_client client(http, creds_for(server), stale);
+
+  std::vector<result<oauth2::acquired_token>> results;
+  int finished = 0;
+  for (int i = 0; i < 50; ++i) {
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          auto r = co_await client.get(10s);
+          results.push_back(std::move(r));
+          if (++finished == 50) io.stop();
+        },
+        boost::asio::detached);
+  }
+  io.run();
+  ASSERT_EQ(results.size(), 50u);
+  int fetched = 0;
+  for (auto& r : results) {
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->value->access_token, api.issued_tokens().at(0));
+    fetched += r->fetched ? 1 : 0;
+  }
+  EXPECT_EQ(api.token_requests(), 1u);
+  EXPECT_EQ(fetched, 1) << "exactly one caller reports the new token";
+}
+
+TEST_F(token_client_test, stored_token_still_valid_costs_no_request) {
+  testing::demo_api api;
+  http_server server(api.as_handler());
+  oauth2::token stored;
+  stored.access_token = "from-the-credential";
+  stored.expires_at = std::chrono::system_clock::now() + 1h;
+  stored.lifetime = 3600s;
+  oauth2::token_client client(http, creds_for(server), stored);
+  auto r = get(client);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->value->access_token, "from-the-credential");
+  EXPECT_EQ(api.token_requests(), 0u);
+}
+
+const std::string tricky_secret = "s3cr+t %:x";
+
+TEST_F(token_client_test, basic_authentication_form_encodes_id_and_secret) {
+  testing::demo_api api({.client_id = "my id", .client_secret = tricky_secret});
+  http_server server(api.as_handler());
+  oauth2::token_client client(http, creds_for(server, "my id", tricky_secret));
+  auto r = get(client);
+  ASSERT_TRUE(r) << r.error().message;
+  auto sent = server.requests().at(0);
+  EXPECT_EQ(sent.header("Authorization"), "Basic " + base64_encode("my+id:s3cr%2Bt+%25%3Ax"));
+  EXPECT_EQ(sent.body.find("client_secret"), std::string::npos);
+  EXPECT_EQ(sent.header("Content-Type"), "application/x-www-form-urlencoded");
+  EXPECT_EQ(sent.header("Accept"), "application/json");
+}
+
+TEST_F(token_client_test, body_authentication_sends_credentials_in_the_form_only) {
+  testing::demo_api api({.client_id = "my id", .client_secret = tricky_secret});
+  http_server server(api.as_handler());
+  auto c = creds_for(server, "my id", tricky_secret);
+  c.auth = oauth2::client_auth::body;
+  c.scopes = {"client", "users"};
+  c.additional_properties = {{"audience", "https://api.example.com"}};
+  oauth2::token_client client(http, c);
+  auto r = get(client);
+  ASSERT_TRUE(r) << r.error().message;
+  auto sent = server.requests().at(0);
+  EXPECT_FALSE(sent.has_header("Authorization"));
+  EXPECT_NE(sent.body.find("client_secret=s3cr%2Bt+%25%3Ax"), std::string::npos) << sent.body;
+  EXPECT_NE(sent.body.find("client_id=my+id"), std::string::npos) << sent.body;
+  EXPECT_NE(sent.body.find("grant_type=client_credentials"), std::string::npos);
+  EXPECT_NE(sent.body.find("scope=client+users"), std::string::npos);
+  EXPECT_NE(sent.body.find("audience=https%3A%2F%2Fapi.example.com"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace oauth2_rest

@@ -1,0 +1,103 @@
+// broker_client: the worker's one connection to RabbitMQ (consume one queue, publish with confirms).
+//
+// Threading. rabbitmq-c connections are blocking and not thread-safe, so the connection lives on
+// one dedicated thread (the "AMQP thread"). The caller's side (an Asio executor, normally a
+// single-threaded io_context) only enqueues commands: publish, ack, reject, cancel and stop go
+// into a mutex-protected queue that the AMQP thread drains in batches, woken through an eventfd.
+// The AMQP thread poll()s the socket and the eventfd with a timeout short enough to service
+// heartbeats, and hands results back with boost::asio::post: deliveries, publish completions,
+// connection state changes and "consumption stopped", in the order they happened, batched per
+// loop turn. Nothing here ever blocks the executor except stop(), which joins the thread.
+//
+// Topology. One connection, two channels: channel 1 consumes `queue` (basic.qos prefetch,
+// basic.consume with manual ack); channel 2 publishes in confirm mode. Queues and exchanges are
+// never declared: they belong to the platform.
+//
+// Publishing. Every publish completes exactly once on the executor: ok on basic.ack, error::nacked
+// on basic.nack, error::connection_lost if the connection dropped after sending and before the
+// confirm, error::stopped if stop() came first. At most `max_unconfirmed` publishes are on the
+// wire; the rest wait (in order) inside the AMQP thread. While disconnected, publishes wait too
+// and go out after the reconnect.
+//
+// Recovery. Any failure (socket, heartbeat timeout, channel or connection closed by the broker,
+// missing queue) tears the connection down and reconnects with capped exponential backoff with
+// jitter, forever, until stop(). Each connection is a new `session`: deliveries carry it, and
+// ack/reject for an older session are dropped (see ack()).
+#pragma once
+
+#include "amqp/error.hpp"
+#include "amqp/message.hpp"
+#include "util/result.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace oauth2_rest::amqp {
+
+struct connection_settings {
+  std::string uri;              // amqp://user:pass@host:port/vhost (amqp_parse_url; amqps is not supported)
+  std::string queue;            // consumed with manual ack; never declared (queues belong to the platform)
+  std::string connection_name;  // client property "connection_name", shown by rabbitmqctl list_connections
+  std::uint16_t prefetch = 1;   // basic.qos prefetch_count on the consume channel
+  std::uint16_t heartbeat_seconds = 60;  // 0 disables heartbeats
+  std::size_t max_unconfirmed = 1000;    // publishes on the wire awaiting confirms; the rest wait in a queue
+  std::chrono::milliseconds reconnect_min{100}, reconnect_max{30'000};  // capped exponential backoff with jitter
+  // Bound on each blocking step of the AMQP thread: TCP connect, login, each RPC.
+  std::chrono::milliseconds io_timeout{10'000};
+  // How long stop() waits for confirms of publishes already sent before failing them.
+  std::chrono::milliseconds stop_timeout{5'000};
+};
+
+class broker_client {
+ public:
+  using delivery_handler = std::function<void(delivery)>;     // called on the executor
+  using state_handler = std::function<void(bool connected)>;  // called on the executor
+
+  // Throws std::invalid_argument if settings.uri does not parse (a start-up configuration error).
+  broker_client(boost::asio::any_io_executor executor, connection_settings s, delivery_handler on_delivery,
+                state_handler on_state = {});
+  ~broker_client();  // stop()
+  broker_client(const broker_client&) = delete;
+  broker_client& operator=(const broker_client&) = delete;
+
+  // Starts the AMQP thread: connect, qos, consume; on any failure reconnect with backoff
+  // (forever, until stop). Calling it again, or after stop(), does nothing.
+  void start();
+
+  // Completion called on the executor exactly once: ok when the broker confirmed (basic.ack);
+  // a failure otherwise, failure.code one of amqp::error (nacked, connection_lost, stopped), so
+  // the caller can retry. Never blocks; never lost silently.
+  void publish(outgoing msg, std::function<void(status)> on_confirmed);
+
+  // Acknowledge / reject a delivery. Dropped (logged at debug) when `session` is not the current
+  // connection: delivery tags are numbers local to a channel, so a tag from a dead connection
+  // would name a different message (or none, and the broker would close the channel) on the new
+  // one; and the broker has already requeued everything the dead connection held unacked.
+  void ack(std::uint64_t session, std::uint64_t delivery_tag);
+  void reject(std::uint64_t session, std::uint64_t delivery_tag, bool requeue);
+
+  // basic.cancel; `done` is called on the executor once no more deliveries will come (after
+  // every delivery that preceded the broker's cancel-ok). Consumption is not resumed after a
+  // reconnect. Acks and rejects keep working.
+  void stop_consuming(std::function<void()> done);
+
+  // Stops the AMQP thread: fails publishes not yet sent (error::stopped), waits up to
+  // stop_timeout for confirms of those already sent, closes channels and connection cleanly and
+  // joins the thread. Idempotent. After stop() no delivery or state handler is called any more;
+  // publish completions still are (each exactly once), on the executor.
+  void stop();
+
+  bool connected() const;
+
+ private:
+  class worker;
+  std::unique_ptr<worker> worker_;
+};
+
+}  // namespace oauth2_rest::amqp

@@ -1,0 +1,58 @@
+// Conversion between rabbitmq-c's wire structures and our message values.
+//
+// Field table <-> JSON:
+//   'S' long string (and 'x' byte array)       -> string        string      -> 'S'
+//   'b' 'B' 's' 'u' 'I' 'i' 'l' 'L' integers   -> int64         int64       -> 'l' (signed 64-bit)
+//     ('L' above INT64_MAX stays uint64)                          uint64      -> 'l', or 'd' above INT64_MAX
+//   'f' 'd'                                    -> double        double      -> 'd'
+//   't'                                        -> bool          bool        -> 't'
+//   'F' table / 'A' array                      -> object / array (recursively, both ways)
+//   'V' void                                   -> null          null        -> 'V'
+//   'T' timestamp                              -> uint64
+//   'D' decimal and unknown kinds are skipped.
+// Used by the broker client on its own thread and by the tests' synchronous helper.
+#pragma once
+
+#include "amqp/message.hpp"
+
+#include <amqp.h>
+#include <boost/json/value.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace oauth2_rest::amqp {
+
+inline std::string_view to_string_view(amqp_bytes_t b) noexcept {
+  return {static_cast<const char*>(b.bytes), b.len};
+}
+inline amqp_bytes_t to_bytes(std::string_view s) noexcept {
+  return {s.size(), const_cast<char*>(s.data())};
+}
+
+boost::json::object table_to_json(const amqp_table_t& table);
+message_properties properties_from_amqp(const amqp_basic_properties_t& props);
+
+// Builds the amqp_basic_properties_t of one publish. Strings point into the message_properties
+// passed to encode() (no copy); tables live in a pool that is recycled on the next encode(), so
+// the steady state allocates nothing. The result is valid until the next encode() call and
+// while `props` is alive and unchanged.
+class properties_encoder {
+ public:
+  properties_encoder();
+  ~properties_encoder();
+  properties_encoder(const properties_encoder&) = delete;
+  properties_encoder& operator=(const properties_encoder&) = delete;
+
+  const amqp_basic_properties_t& encode(const message_properties& props);
+
+ private:
+  amqp_table_t encode_table(const boost::json::object& object);
+  amqp_field_value_t encode_value(const boost::json::value& value);
+  void* allocate(std::size_t bytes);
+
+  amqp_pool_t pool_;
+  amqp_basic_properties_t out_{};
+};
+
+}  // namespace oauth2_rest::amqp

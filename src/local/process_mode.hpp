@@ -1,0 +1,26 @@
+// Local mode: `oauth2-rest process --config FILE [--concurrency N]`.
+//
+// Runs the httpRequest action with no broker: JSON Lines messages on stdin,
+// one JSON event per line on stdout, logs on stderr. A line that is not
+// valid JSON yields an error event and processing goes on. Up to
+// `concurrency` messages run at once; the events of one message are written
+// together, in order, when it ends. A new token is written back to the config
+// file atomically (temporary file + rename), so the next run reuses it; the
+// updateKeys event on stdout shows the keys with secrets redacted.
+#pragma once
+
+#include <cstdio>
+#include <filesystem>
+
+namespace oauth2_rest::local {
+
+struct process_options {
+  std::filesystem::path config_path;
+  unsigned concurrency = 1;
+};
+
+// Returns the exit code (0 once every line was handled, even if some failed).
+// Throws std::runtime_error when the config file cannot be used (start-up error).
+int run_process_mode(const process_options& options, std::FILE* in = stdin, std::FILE* out = stdout);
+
+}  // namespace oauth2_rest::local

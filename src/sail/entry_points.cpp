@@ -1,0 +1,146 @@
+// `oauth2-rest sail` and `oauth2-rest serve verifyCredentials`: start-up, signals, service result.
+#include "sail/entry_points.hpp"
+
+#include "action/http_request_action.hpp"
+#include "sail/platform_api.hpp"
+#include "sail/service_result.hpp"
+#include "sail/settings.hpp"
+#include "sail/worker.hpp"
+#include "util/log.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/json/parse.hpp>
+
+#include <cstdlib>
+#include <optional>
+#include <stdexcept>
+
+namespace oauth2_rest::sail {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* action_name = "httpRequest";
+
+// Runs one coroutine to completion on the io_context (start-up steps only).
+template <class T>
+T run_to_completion(asio::io_context& io, asio::awaitable<T> task) {
+  std::optional<T> out;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(task)); },
+                 [&](std::exception_ptr) { io.stop(); });
+  io.run();
+  io.restart();
+  if (!out) throw std::runtime_error("start-up step did not complete");
+  return std::move(*out);
+}
+
+void configure_logging(const settings& s) {
+  log::settings ls;
+  ls.out = stdout;
+  ls.name = "oauth2-rest";
+  ls.min_level = s.log_level;
+  ls.context = s.log_context;
+  log::configure(std::move(ls));
+}
+
+}  // namespace
+
+int run_worker() {
+  auto s = load_settings([](const char* name) { return std::getenv(name); });
+  configure_logging(s);
+  if (s.function != action_name) {
+    log::fatal("Trigger or action \"" + s.function + "\" is not found in component.json!");
+    return 1;
+  }
+  if (s.hook_shutdown) {
+    // The platform starts a container just for the shutdown hook; this component has none.
+    log::info("shutdown hook requested; this component has no shutdown hook");
+    return 0;
+  }
+
+  asio::io_context io{1};
+  http::client http(io.get_executor());
+  platform_api api(http, s);
+  auto step = run_to_completion(io, api.fetch_step());
+  if (!step) {
+    log::fatal(step.error().message);
+    return 1;
+  }
+  std::string problem;
+  auto created = action::http_request_action::create(http, step->config);
+  std::unique_ptr<action::http_request_action> action;
+  if (created) {
+    action = std::move(created).value();
+  } else {
+    // Every message will end in an error naming the problem, so the user sees it in the flow.
+    problem = "the step configuration is invalid: " + created.error().message;
+    log::error(problem);
+  }
+
+  worker w(io, s, std::move(step).value(), http, api, std::move(action), std::move(problem));
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int signal_number) {
+    if (ec) return;
+    log::info("received a stop signal", {{"signal", signal_number}});
+    w.shutdown([&] { io.stop(); });
+  });
+  w.start();
+  log::info("Fully initialized and waiting for messages", {{"prefetch", s.prefetch}});
+  io.run();
+  log::info("stopped");
+  return 0;
+}
+
+int run_verify_credentials() {
+  const char* result_url = std::getenv("ELASTICIO_POST_RESULT_URL");
+  const char* cfg_text = std::getenv("ELASTICIO_CFG");
+  std::string missing;
+  if (!result_url || !*result_url) missing += "ELASTICIO_POST_RESULT_URL is missing\n";
+  if (!cfg_text || !*cfg_text) missing += "ELASTICIO_CFG is missing\n";
+  if (!missing.empty()) {
+    missing.pop_back();
+    throw std::runtime_error(missing);
+  }
+  log::settings ls;
+  ls.out = stdout;
+  if (const char* level = std::getenv("LOG_LEVEL"); level && *level) {
+    if (auto parsed = log::parse_level(level)) ls.min_level = *parsed;
+  }
+  log::configure(std::move(ls));
+
+  asio::io_context io{1};
+  http::client http(io.get_executor());
+  settings service_settings;  // only the retry defaults matter for posting the result
+  platform_api api(http, service_settings);
+
+  std::string reason;
+  boost::system::error_code ec;
+  auto cfg = json::parse(cfg_text, ec);
+  std::optional<oauth2::token_client> tokens;
+  if (ec || !cfg.is_object()) {
+    reason = "ELASTICIO_CFG is not a JSON object";
+  } else if (auto config = action::parse_action_config(cfg.as_object()); !config) {
+    reason = config.error().message;
+  } else if (auto creds = action::make_credentials(*config); !creds) {
+    reason = creds.error().message;
+  } else {
+    // A real token request, ignoring any stored token: the point is to prove the credentials.
+    tokens.emplace(http, std::move(creds).value());
+    auto token = run_to_completion(io, tokens->get(config->request_timeout));
+    if (!token) reason = token.error().message;
+  }
+  bool verified = reason.empty();
+  log::info(verified ? "credentials verified" : "credentials not verified",
+            verified ? json::object{} : json::object{{"reason", reason}});
+  auto posted = run_to_completion(io, api.post_result(result_url, verified ? verified_body() : not_verified_body(reason)));
+  if (!posted) {
+    log::error("could not post the verification result", {{"reason", posted.error().message}});
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace oauth2_rest::sail

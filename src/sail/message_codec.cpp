@@ -1,0 +1,129 @@
+// Encoding and decoding of message bodies and error records (protocol doc sections 4-6).
+#include "sail/message_codec.hpp"
+
+#include "sail/error.hpp"
+#include "util/base64.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+namespace oauth2_rest::sail {
+namespace {
+
+namespace json = boost::json;
+
+failure fail(error code, std::string message) { return {make_error_code(code), std::move(message)}; }
+
+// Parses decrypted text; `what` names the thing for the message.
+result<json::value> parse_json(std::string_view text, std::string_view what) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec) return fail(error::invalid_json, std::string(what) + " is not valid JSON: " + ec.message());
+  return v;
+}
+
+// base64 text -> ciphertext -> plaintext -> JSON, for one error record field.
+result<json::value> decode_field(const json::value& field, std::string_view name,
+                                 const message_cipher& cipher) {
+  std::string label = "error record field \"" + std::string(name) + "\"";
+  if (!field.is_string()) return fail(error::invalid_base64, label + " is not a string");
+  auto raw = base64_decode(field.get_string());
+  if (!raw) return fail(error::invalid_base64, label + " is not valid base64");
+  auto plain = cipher.decrypt(*raw);
+  if (!plain) {
+    return fail(error::decrypt_failed,
+                "could not decrypt " + label + " (wrong ELASTICIO_MESSAGE_CRYPTO_PASSWORD/IV?)");
+  }
+  return parse_json(*plain, "decrypted " + label);
+}
+
+// JavaScript truthiness of a record field, as Node's `if (errorBody.error)`.
+bool truthy(const json::value& v) {
+  if (v.is_null()) return false;
+  if (v.is_string()) return !v.get_string().empty();
+  if (v.is_bool()) return v.get_bool();
+  if (v.is_int64()) return v.get_int64() != 0;
+  if (v.is_uint64()) return v.get_uint64() != 0;
+  if (v.is_double()) return v.get_double() != 0.0 && v.get_double() == v.get_double();
+  return true;  // objects and arrays
+}
+
+}  // namespace
+
+result<json::object> decode_message(std::string_view body, int protocol_version,
+                                    const message_cipher& cipher) {
+  if (body.empty()) return fail(error::empty_message, "message body is empty");
+  std::optional<std::string> decoded;
+  std::string_view ciphertext = body;
+  if (protocol_version < 2) {
+    decoded = base64_decode(body);
+    if (!decoded) return fail(error::invalid_base64, "message is not valid base64");
+    ciphertext = *decoded;
+  }
+  auto plain = cipher.decrypt(ciphertext);
+  if (!plain) {
+    return fail(error::decrypt_failed,
+                "could not decrypt message (wrong ELASTICIO_MESSAGE_CRYPTO_PASSWORD/IV?)");
+  }
+  auto v = parse_json(*plain, "decrypted message");
+  if (!v) return std::move(v).error();
+  if (!v->is_object()) return fail(error::not_an_object, "decrypted message is not a JSON object");
+  return std::move(v->get_object());
+}
+
+void attach_reply_to(json::object& message, const json::object& amqp_headers) {
+  if (auto* h = message.if_contains("headers"); h == nullptr || !truthy(*h)) {
+    message["headers"] = json::object();
+  }
+  auto* reply_to = amqp_headers.if_contains("reply_to");
+  if (reply_to == nullptr || !truthy(*reply_to)) return;
+  // Node's assignment onto a non-object "headers" is silently lost; so is ours.
+  if (auto& h = message["headers"]; h.is_object()) h.get_object()["reply_to"] = *reply_to;
+}
+
+std::string encode_message(const json::object& payload, int protocol_version,
+                           const message_cipher& cipher) {
+  std::string ciphertext = cipher.encrypt(json::serialize(payload));
+  return protocol_version < 2 ? base64_encode(ciphertext) : ciphertext;
+}
+
+std::string encode_error_payload(const error_description& e, const message_cipher& cipher) {
+  // Key order as Node's JSON.stringify({name, message, stack}).
+  json::object err;
+  err["name"] = e.name;
+  err["message"] = e.message;
+  err["stack"] = e.stack;
+  return base64_encode(cipher.encrypt(json::serialize(err)));
+}
+
+std::string encode_error_record(const error_description& e,
+                                std::optional<std::string_view> raw_input,
+                                int input_protocol_version, const message_cipher& cipher) {
+  json::object record;
+  record["error"] = encode_error_payload(e, cipher);
+  if (raw_input) {
+    // Both fields are base64 whatever the protocol (Node's NOTICE in amqp.js).
+    record["errorInput"] =
+        input_protocol_version < 2 ? std::string(*raw_input) : base64_encode(*raw_input);
+  }
+  return json::serialize(record);
+}
+
+result<json::object> decode_error_record(std::string_view body, const message_cipher& cipher) {
+  if (body.empty()) return fail(error::empty_message, "message body is empty");
+  auto v = parse_json(body, "error record");
+  if (!v) return std::move(v).error();
+  if (!v->is_object()) return fail(error::not_an_object, "error record is not a JSON object");
+  json::object record = std::move(v->get_object());
+  for (std::string_view name : {"error", "errorInput"}) {
+    auto it = record.find(name);
+    if (it == record.end() || !truthy(it->value())) continue;
+    auto decoded = decode_field(it->value(), name, cipher);
+    if (!decoded) return std::move(decoded).error();
+    it->value() = std::move(*decoded);
+  }
+  return record;
+}
+
+}  // namespace oauth2_rest::sail

@@ -1,0 +1,115 @@
+// Platform API calls with retries for transient failures.
+#include "sail/platform_api.hpp"
+
+#include "sail/service_result.hpp"
+#include "util/base64.hpp"
+#include "util/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace oauth2_rest::sail {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using verb = boost::beast::http::verb;
+
+namespace {
+
+failure status_failure(const http::request& req, const http::response& r) {
+  std::string text = std::string(boost::beast::http::to_string(req.method)) + " " +
+                     http::url_without_credentials(req.url) + " answered " + std::to_string(r.status);
+  if (!r.reason.empty()) text += " " + r.reason;
+  // The body is not quoted: an API may echo the request, and a credential save carries secrets.
+  return {make_error_code(boost::system::errc::io_error), std::move(text)};
+}
+
+}  // namespace
+
+platform_api::platform_api(http::client& http, const settings& s)
+    : http_(http),
+      api_uri_(s.api_uri),
+      step_url_(s.api_uri + "/v1/tasks/" + s.flow_id + "/steps/" + s.step_id),
+      authorization_("Basic " + base64_encode(s.api_username + ":" + s.api_key)),
+      retries_(std::max(0, s.api_request_retry_attempts)) {}
+
+http::request platform_api::request(verb method, std::string url, std::string body) const {
+  http::request req;
+  req.method = method;
+  req.url = std::move(url);
+  req.headers = {{"Authorization", authorization_}, {"Accept", "application/json"}};
+  if (!body.empty()) req.headers.push_back({"Content-Type", "application/json"});
+  req.body = std::move(body);
+  return req;
+}
+
+asio::awaitable<result<http::response>> platform_api::call(http::request req, int retries) {
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  for (int attempt = 0;; ++attempt) {
+    http::request_options options;
+    options.timeout = timeout_;
+    options.follow_redirects = false;
+    auto answer = co_await http_.send(req, options);
+    bool transient = !answer || answer->status >= 500;
+    if (!transient || attempt >= retries) co_return answer;
+    log::warn("platform API call failed, will retry",
+              {{"url", http::url_without_credentials(req.url)},
+               {"attempt", attempt + 1},
+               {"reason", answer ? "status " + std::to_string(answer->status) : answer.error().message}});
+    pause.expires_after(std::chrono::seconds(1));
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<result<step_info>> platform_api::fetch_step() {
+  auto answer = co_await call(request(verb::get, step_url_), retries_);
+  if (!answer) {
+    co_return failure{answer.error().code, "could not fetch the step info: " + answer.error().message};
+  }
+  if (answer->status != 200) {
+    auto f = status_failure(request(verb::get, step_url_), *answer);
+    co_return failure{f.code, "could not fetch the step info: " + f.message};
+  }
+  co_return parse_step_info(answer->body);
+}
+
+asio::awaitable<status> platform_api::save_keys(const std::string& account_id, const json::object& keys) {
+  if (account_id.empty()) {
+    co_return failure{make_error_code(boost::system::errc::invalid_argument),
+                      "the step has no credential id (cfg._account), so the new token cannot be saved"};
+  }
+  json::object body{{"data", {{"id", account_id}, {"type", "credential"}, {"attributes", {{"keys", keys}}}}}};
+  auto patch = request(verb::patch, api_uri_ + "/v2/credentials/" + account_id + "/", json::serialize(body));
+  auto answer = co_await call(patch, retries_);
+  if (answer && (answer->status == 404 || answer->status == 405)) {
+    // Installations without the v2 credentials API: the v1 call the reference runtimes make.
+    auto put = request(verb::put, api_uri_ + "/v1/accounts/" + account_id,
+                       json::serialize(json::object{{"keys", keys}}));
+    auto fallback = co_await call(put, retries_);
+    if (!fallback) co_return std::move(fallback).error();
+    if (fallback->status >= 300) co_return status_failure(put, *fallback);
+    co_return ok;
+  }
+  if (!answer) co_return std::move(answer).error();
+  if (answer->status >= 300) co_return status_failure(patch, *answer);
+  co_return ok;
+}
+
+asio::awaitable<status> platform_api::post_result(const std::string& url_with_userinfo, std::string body) {
+  auto target = split_post_result_url(url_with_userinfo);
+  if (!target) co_return std::move(target).error();
+  http::request req;
+  req.method = verb::post;
+  req.url = target->url;
+  req.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
+  if (target->authorization) req.headers.push_back({"Authorization", *target->authorization});
+  req.body = std::move(body);
+  auto answer = co_await call(req, retries_);
+  if (!answer) co_return std::move(answer).error();
+  if (answer->status >= 300) co_return status_failure(req, *answer);
+  co_return ok;
+}
+
+}  // namespace oauth2_rest::sail

@@ -1,0 +1,327 @@
+// The platform worker's message pipeline: decode, act, publish with confirms, then ack.
+#include "sail/worker.hpp"
+
+#include "amqp/error.hpp"
+#include "sail/message_codec.hpp"
+#include "sail/outgoing_headers.hpp"
+#include "sail/passthrough.hpp"
+#include "sail/rebound.hpp"
+#include "util/log.hpp"
+#include "util/uuid.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <unistd.h>
+
+namespace oauth2_rest::sail {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string string_header(const json::object& headers, std::string_view name) {
+  if (auto* v = headers.if_contains(name); v && v->is_string()) return std::string(v->as_string());
+  return {};
+}
+
+std::string connection_name(const settings& s) {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host) + "-oauth2-rest-" + s.step_id;
+}
+
+// One message's events, in the order the action raised them.
+struct event {
+  enum class kind { data, error, rebound } what;
+  json::object message;
+  std::string name;
+  std::string text;
+};
+
+class collecting_sink final : public action::event_sink {
+ public:
+  void data(json::object message) override { events.push_back({event::kind::data, std::move(message), {}, {}}); }
+  void error(std::string name, std::string message) override {
+    events.push_back({event::kind::error, {}, std::move(name), std::move(message)});
+  }
+  void rebound(std::string reason) override { events.push_back({event::kind::rebound, {}, {}, std::move(reason)}); }
+  void update_keys(json::object k) override { keys = std::move(k); }
+
+  std::vector<event> events;
+  std::optional<json::object> keys;
+};
+
+}  // namespace
+
+struct worker::pending {
+  // The latest delivery of this message: a redelivered copy replaces it, so
+  // the final ack goes to a delivery tag of the live connection.
+  std::uint64_t session = 0;
+  std::uint64_t tag = 0;
+  std::string message_id;
+  std::string raw_body;
+  amqp::message_properties properties;
+  bool abandoned = false;  // outputs could not be published: leave the input to the broker
+};
+
+worker::worker(asio::io_context& io, const settings& s, step_info step, http::client& http, platform_api& api,
+               std::unique_ptr<action::http_request_action> action, std::string config_problem)
+    : io_(io),
+      settings_(s),
+      step_(std::move(step)),
+      http_(http),
+      api_(api),
+      action_(std::move(action)),
+      config_problem_(std::move(config_problem)),
+      cipher_(s.message_crypto_password, s.message_crypto_iv),
+      drain_timer_(io) {
+  amqp::connection_settings cs;
+  cs.uri = s.amqp_uri;
+  cs.queue = s.listen_messages_on;
+  cs.connection_name = connection_name(s);
+  cs.prefetch = static_cast<std::uint16_t>(s.prefetch);
+  broker_ = std::make_unique<amqp::broker_client>(
+      io.get_executor(), cs, [this](amqp::delivery d) { on_delivery(std::move(d)); },
+      [](bool connected) {
+        if (connected) log::info("connected to the broker");
+        else log::warn("lost the broker connection; reconnecting");
+      });
+}
+
+worker::~worker() {
+  if (broker_) broker_->stop();
+}
+
+void worker::start() { broker_->start(); }
+
+void worker::on_delivery(amqp::delivery d) {
+  auto message_id = string_header(d.properties.headers, "messageId");
+  if (!message_id.empty()) {
+    if (auto it = by_message_id_.find(message_id); it != by_message_id_.end()) {
+      // The broker redelivered a message we are still working on (its first
+      // delivery was on a connection that has since died): do not run it twice.
+      it->second->session = d.session;
+      it->second->tag = d.delivery_tag;
+      log::info("a redelivered copy of a message in flight will be acknowledged when it ends",
+                {{"messageId", message_id}});
+      return;
+    }
+  } else {
+    log::warn("Message does not have messageId");
+  }
+  auto p = std::make_shared<pending>();
+  p->session = d.session;
+  p->tag = d.delivery_tag;
+  p->message_id = std::move(message_id);
+  p->raw_body = std::move(d.body);
+  p->properties = std::move(d.properties);
+  in_flight_.emplace(p.get(), p);
+  if (!p->message_id.empty()) by_message_id_.emplace(p->message_id, p);
+  asio::co_spawn(io_, process(p), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log::error("unexpected failure while processing a message", {{"what", ex.what()}});
+    }
+  });
+}
+
+asio::awaitable<status> worker::publish_once(amqp::outgoing message) {
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(status)>(
+      [this, &message](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        broker_->publish(std::move(message), [shared](status s) { (*shared)(std::move(s)); });
+      },
+      asio::use_awaitable);
+}
+
+asio::awaitable<bool> worker::publish_confirmed(amqp::outgoing message) {
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  for (std::int64_t attempt = 0;; ++attempt) {
+    if (attempt > 0) message.properties.headers["retry"] = attempt;
+    auto copy = message;
+    auto confirmed = co_await publish_once(std::move(copy));
+    if (confirmed) co_return true;
+    if (confirmed.error().code == amqp::error::stopped) co_return false;
+    if (settings_.amqp_publish_retry_attempts && attempt >= *settings_.amqp_publish_retry_attempts) {
+      log::error("giving up publishing after the configured retries",
+                 {{"routingKey", message.routing_key}, {"reason", confirmed.error().message}});
+      co_return false;
+    }
+    // A nack means the destination queue is full (overflow=reject-publish):
+    // back off and try again, as the reference runtime does, without limit by default.
+    auto delay = std::min<std::int64_t>(settings_.amqp_publish_retry_delay_ms << std::min<std::int64_t>(attempt, 20),
+                                         settings_.amqp_publish_max_retry_delay_ms);
+    log::warn("publish not confirmed, will retry",
+              {{"routingKey", message.routing_key}, {"attempt", attempt + 1}, {"delayMs", delay},
+               {"reason", confirmed.error().message}});
+    pause.expires_after(std::chrono::milliseconds(delay));
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<void> worker::process(std::shared_ptr<pending> p) {
+  const auto start = now_ms();
+  const auto& headers = p->properties.headers;
+  const int protocol = protocol_version_of(headers);
+
+  auto decoded = settings_.input_format == input_format::error_record
+                     ? decode_error_record(p->raw_body, cipher_)
+                     : decode_message(p->raw_body, protocol, cipher_);
+  if (!decoded) {
+    log::error("rejecting a message that cannot be decoded",
+               {{"messageId", p->message_id}, {"reason", decoded.error().message}});
+    broker_->reject(p->session, p->tag, false);
+    finish(*p);
+    co_return;
+  }
+  json::object incoming = std::move(decoded).value();
+  attach_reply_to(incoming, headers);
+
+  const auto thread_id = thread_id_of(headers, [] { return new_uuid_v4(); });
+  const auto new_id = new_uuid_v4();
+  const auto common = build_common_headers(headers, settings_, new_id, thread_id, start);
+
+  collecting_sink sink;
+  if (action_) {
+    co_await action_->process(incoming, sink);
+  } else {
+    sink.error("ConfigurationError", config_problem_);
+  }
+
+  if (sink.keys) {
+    std::string account;
+    if (auto* a = step_.config.if_contains("_account"); a && a->is_string()) account = a->as_string();
+    auto saved = co_await api_.save_keys(account, *sink.keys);
+    if (!saved) {
+      log::warn("could not save the new token to the credential; it stays in memory",
+                {{"reason", saved.error().message}});
+    }
+  }
+
+  amqp::message_properties base;
+  base.content_type = "application/json";
+  base.content_encoding = "utf8";
+  base.delivery_mode = settings_.amqp_persistent_messages ? 2 : 1;
+
+  bool had_error = false;
+  bool published_all = true;
+  auto publish_error = [&](const std::string& name, const std::string& text) -> asio::awaitable<void> {
+    error_description e{.name = name, .message = text, .stack = name + ": " + text};
+    auto record = encode_error_record(e, p->raw_body, protocol, cipher_);
+    auto error_hdrs = error_headers(common, now_ms());
+    amqp::outgoing out{settings_.publish_messages_to, settings_.error_routing_key, std::move(record), base};
+    out.properties.headers = error_hdrs;
+    published_all = co_await publish_confirmed(std::move(out)) && published_all;
+    auto reply_to = string_header(headers, "reply_to");
+    if (!reply_to.empty() && !settings_.no_error_replies) {
+      amqp::outgoing reply{settings_.publish_messages_to, reply_to, encode_error_payload(e, cipher_), base};
+      reply.properties.headers = error_reply_headers(error_hdrs);
+      published_all = co_await publish_confirmed(std::move(reply)) && published_all;
+    }
+  };
+
+  for (auto& ev : sink.events) {
+    if (!published_all) break;
+    switch (ev.what) {
+      case event::kind::data: {
+        auto out = apply_passthrough(std::move(ev.message), incoming, headers, step_.is_passthrough,
+                                     settings_.no_self_passthrough, settings_.step_id);
+        auto id = string_header(out, "id");
+        auto body = encode_message(out, settings_.protocol_version, cipher_);
+        if (body.size() > settings_.outgoing_message_size_limit) {
+          had_error = true;
+          co_await publish_error("Error", "Outgoing message size " + std::to_string(body.size()) +
+                                              " exceeds limit of " +
+                                              std::to_string(settings_.outgoing_message_size_limit) + ".");
+          break;
+        }
+        amqp::outgoing msg{settings_.publish_messages_to, settings_.data_routing_key, std::move(body), base};
+        msg.properties.headers = data_headers(common, id.empty() ? new_id : id, settings_.protocol_version, now_ms());
+        published_all = co_await publish_confirmed(std::move(msg)) && published_all;
+        break;
+      }
+      case event::kind::error:
+        had_error = true;
+        co_await publish_error(ev.name, ev.text);
+        break;
+      case event::kind::rebound: {
+        auto plan = plan_rebound(headers, settings_.rebound_limit, settings_.rebound_initial_expiration_ms);
+        if (plan.limit_exceeded) {
+          // As the reference runtime: an error record, but the input is still acknowledged.
+          co_await publish_error("Error", "Rebound limit exceeded");
+          break;
+        }
+        amqp::outgoing msg{settings_.publish_messages_to, settings_.rebound_routing_key, p->raw_body, p->properties};
+        msg.properties.expiration = std::to_string(plan.expiration_ms);
+        msg.properties.headers = rebound_headers(headers, plan, ev.text, now_ms());
+        published_all = co_await publish_confirmed(std::move(msg)) && published_all;
+        break;
+      }
+    }
+  }
+
+  if (!published_all) {
+    // Not every output is in the broker: the input must not be acknowledged.
+    // Requeue it (on a live connection) so it is processed again; nothing is lost.
+    log::error("could not publish every output of a message; returning it to the queue",
+               {{"messageId", p->message_id}});
+    broker_->reject(p->session, p->tag, true);
+  } else if (had_error) {
+    broker_->reject(p->session, p->tag, false);
+  } else {
+    broker_->ack(p->session, p->tag);
+  }
+  finish(*p);
+}
+
+void worker::finish(pending& p) {
+  if (!p.message_id.empty()) by_message_id_.erase(p.message_id);
+  in_flight_.erase(&p);
+  maybe_done();
+}
+
+void worker::shutdown(std::function<void()> done) {
+  if (stopping_) return;
+  stopping_ = true;
+  on_drained_ = std::move(done);
+  log::info("stopping: no new messages; finishing those in flight", {{"inFlight", in_flight_.size()}});
+  broker_->stop_consuming([this] {
+    consuming_stopped_ = true;
+    maybe_done();
+  });
+  drain_timer_.expires_after(std::chrono::milliseconds(settings_.drain_timeout_ms));
+  drain_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || !on_drained_) return;
+    log::warn("drain timeout: messages still in flight stay unacknowledged and return to the queue",
+              {{"inFlight", in_flight_.size()}});
+    close();
+  });
+}
+
+void worker::maybe_done() {
+  if (stopping_ && consuming_stopped_ && in_flight_.empty() && on_drained_) close();
+}
+
+void worker::close() {
+  drain_timer_.cancel();
+  broker_->stop();
+  auto done = std::move(on_drained_);
+  on_drained_ = nullptr;
+  if (done) done();
+}
+
+}  // namespace oauth2_rest::sail
