@@ -9,6 +9,9 @@
 # wrappers, because those `su rabbitmq` (whose HOME holds the system cookie) and cd to
 # /var/lib/rabbitmq. Our node and our rabbitmqctl share HOME=$dir, hence one private cookie.
 #
+# A second, independent node (another checkout or build running its tests at the same time) needs
+# all three of OAUTH2_REST_AMQP_PORT, OAUTH2_REST_BROKER_NODE and OAUTH2_REST_BROKER_DIR set.
+#
 # `start` is idempotent (a running node is left alone) and starts from an empty database
 # otherwise, so test runs never see queues left over by an earlier run.
 set -eu
@@ -76,6 +79,9 @@ port_taken() {
 
 start() {
   if running; then
+    # Same node name, different port: someone set OAUTH2_REST_AMQP_PORT alone. Say so rather
+    # than let tests time out against a port nobody listens on.
+    port_taken "$port" || die "$node is running but not listening on $port; to run a second node set OAUTH2_REST_AMQP_PORT, OAUTH2_REST_BROKER_NODE and OAUTH2_REST_BROKER_DIR together"
     echo "broker.sh: $node already running on 127.0.0.1:$port"
     return 0
   fi

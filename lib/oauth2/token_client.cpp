@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <ctime>
 #include <random>
 
 namespace oauth2_rest::oauth2 {
@@ -33,21 +34,30 @@ bool retryable_transport(const boost::system::error_code& ec) {
          ec != http::error::body_too_large && ec != http::error::header_too_large;
 }
 
+// RFC 9110 10.2.3: delay-seconds, or an IMF-fixdate such as "Sun, 06 Nov 1994 08:49:37 GMT".
 std::optional<std::chrono::milliseconds> retry_after(const http::response& r) {
   auto v = http::find_header(r.headers, "Retry-After");
   if (!v) return std::nullopt;
   std::string_view text = *v;
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   long long seconds = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  // HTTP-date values are not worth a parser here: the backoff applies instead.
-  if (ec != std::errc{} || seconds < 0) return std::nullopt;
-  return std::chrono::seconds(std::min<long long>(seconds, 3600));
+  if (ec == std::errc{} && end == text.data() + text.size()) {
+    if (seconds < 0) return std::nullopt;
+    return std::chrono::seconds(std::min<long long>(seconds, 365LL * 24 * 3600));
+  }
+  std::tm tm{};
+  std::string date(text);
+  if (strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) == nullptr) return std::nullopt;
+  auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(at - std::chrono::system_clock::now());
+  return std::max(wait, std::chrono::milliseconds(0));
 }
 
 std::chrono::milliseconds backoff(int attempt, std::optional<std::chrono::milliseconds> hint) {
   thread_local std::mt19937 rng{std::random_device{}()};
-  if (hint) return std::min<std::chrono::milliseconds>(*hint, max_backoff);
+  if (hint) return *hint;
   auto base = std::chrono::milliseconds(100) * (1 << std::min(attempt, 6));
   base = std::min<std::chrono::milliseconds>(base, max_backoff);
   std::uniform_int_distribution<long long> jitter(0, base.count() / 5);
@@ -183,6 +193,13 @@ asio::awaitable<result<std::shared_ptr<const token>>> token_client::fetch(
         co_return failure{make_error_code(token_errc::rejected), where + " was refused: " + last_problem};
       }
       hint = retry_after(*answer);
+      if (hint && steady::now() + *hint >= deadline) {
+        // Waiting as asked would outlast the request timeout: say so now rather than later.
+        co_return failure{make_error_code(token_errc::unavailable),
+                          where + " answered " + last_problem + " and asked to retry after " +
+                              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*hint).count()) +
+                              " s, beyond the " + std::to_string(timeout.count()) + " ms request timeout"};
+      }
       log::warn("token endpoint answered with a transient error, will retry",
                 {{"attempt", attempt + 1}, {"status", answer->status}});
     }

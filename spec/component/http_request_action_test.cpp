@@ -194,8 +194,8 @@ INSTANTIATE_TEST_SUITE_P(
                       tolerance_case{"manual", 410, "error"}, tolerance_case{"manual", 500, "data"},
                       tolerance_case{"reboundCodes", 200, "data"}, tolerance_case{"reboundCodes", 404, "rebound"},
                       tolerance_case{"reboundCodes", 410, "error"}, tolerance_case{"reboundCodes", 500, "rebound"}),
-    [](const ::testing::TestParamInfo<tolerance_case>& info) {
-      return std::string(info.param.mode) + "_" + std::to_string(info.param.status);
+    [](const ::testing::TestParamInfo<tolerance_case>& case_info) {
+      return std::string(case_info.param.mode) + "_" + std::to_string(case_info.param.status);
     });
 
 TEST_F(action_test, manual_with_empty_ranges_never_errors) {

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <ctime>
 
 namespace oauth2_rest {
 namespace {
@@ -121,6 +122,42 @@ TEST_F(token_client_test, too_many_requests_honours_retry_after) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_GE(std::chrono::steady_clock::now() - started, 900ms);  // waited as asked, not hammered
   EXPECT_EQ(server.request_count(), 2u);
+}
+
+TEST_F(token_client_test, retry_after_as_an_http_date_is_honoured) {
+  std::atomic<int> calls{0};
+  http_server server([&](const recorded_request&) {
+    if (calls++ == 0) {
+      auto at = std::time(nullptr) + 2;
+      char date[64];
+      std::tm tm{};
+      gmtime_r(&at, &tm);
+      std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+      auto r = reply::json(503, R"({"error":"temporarily_unavailable"})");
+      r.headers.push_back({"Retry-After", date});
+      return r;
+    }
+    return reply::json(200, R"({"access_token":"after-date","expires_in":60})");
+  });
+  oauth2::token_client client(http, creds_for(server));
+  auto started = std::chrono::steady_clock::now();
+  auto r = get(client);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 900ms) << "the date was not waited for";
+  EXPECT_EQ(server.request_count(), 2u);
+}
+
+TEST_F(token_client_test, retry_after_beyond_the_timeout_gives_up_at_once) {
+  http_server server([](const recorded_request&) {
+    auto r = reply::json(429, R"({"error":"slow_down"})");
+    r.headers.push_back({"Retry-After", "9999"});
+    return r;
+  });
+  oauth2::token_client client(http, creds_for(server));
+  auto r = get(client, 5s);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("9999 s"), std::string::npos) << r.error().message;
+  EXPECT_EQ(server.request_count(), 1u) << "no second request within the timeout";
 }
 
 TEST_F(token_client_test, network_error_fails_within_the_timeout) {

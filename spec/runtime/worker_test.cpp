@@ -43,6 +43,8 @@ class worker_test : public ::testing::Test {
   json::object step{{"id", "step_2"}, {"comp_id", "comp-1"}, {"function", "httpRequest"}};
   int step_failures = 0;  // how many step info requests fail with 503 first
   std::vector<recorded_request> saves;
+  unsigned save_status = 200;  // what PATCH /v2/credentials answers
+  std::vector<recorded_request> account_puts;
   testing::http_server platform{[this](const recorded_request& r) {
     std::lock_guard lock(mutex);
     if (r.method == "GET" && r.path() == "/v1/tasks/flow-1/steps/step_2") {
@@ -54,7 +56,11 @@ class worker_test : public ::testing::Test {
     }
     if (r.method == "PATCH" && r.path().starts_with("/v2/credentials/")) {
       saves.push_back(r);
-      return reply::json(200, R"({"data":{}})");
+      return reply::json(save_status, save_status == 200 ? R"({"data":{}})" : R"({"errors":[{"title":"no"}]})");
+    }
+    if (r.method == "PUT" && r.path().starts_with("/v1/accounts/")) {
+      account_puts.push_back(r);
+      return reply::json(200, "{}");
     }
     if (r.method == "POST" && r.path() == "/result") return reply::json(200, "{}");
     return reply::json(404, R"({"error":"not found"})");
@@ -218,6 +224,52 @@ TEST_F(worker_test, new_token_is_saved_with_all_credential_keys) {
   auto tokens = json::parse(keys.at("tokens").as_string()).as_object();
   EXPECT_EQ(tokens.at("access_token").as_string(), api.issued_tokens().at(0));
   EXPECT_TRUE(tokens.contains("tokenExpiryTime"));
+}
+
+TEST_F(worker_test, a_refused_credential_save_is_a_warning_and_the_message_still_succeeds) {
+  {
+    std::lock_guard lock(mutex);
+    save_status = 403;
+  }
+  auto w = start();
+  publish({{"body", {{"url", "/items"}, {"method", "GET"}}}}, headers_for("M1"));
+  auto got = take(data_queue);
+  ASSERT_TRUE(got) << w->out();
+  EXPECT_EQ(decrypt(got->body).at("body").at("statusCode").as_int64(), 200);
+  EXPECT_TRUE(testing::eventually([&] { return input_drained(); }));
+  EXPECT_EQ(admin.message_count(error_queue), 0u);
+  EXPECT_NE(w->out().find("could not save the new token"), std::string::npos) << w->out();
+  std::lock_guard lock(mutex);
+  EXPECT_TRUE(account_puts.empty()) << "403 is not a reason to fall back";
+}
+
+TEST_F(worker_test, without_the_v2_credentials_api_keys_are_saved_with_the_v1_call) {
+  {
+    std::lock_guard lock(mutex);
+    save_status = 404;
+  }
+  auto w = start();
+  publish({{"body", {{"url", "/items"}, {"method", "GET"}}}}, headers_for("M1"));
+  ASSERT_TRUE(take(data_queue)) << w->out();
+  ASSERT_TRUE(testing::eventually([&] {
+    std::lock_guard lock(mutex);
+    return !account_puts.empty();
+  }));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(account_puts[0].path(), "/v1/accounts/cred-1");
+  auto body = json::parse(account_puts[0].body).as_object();
+  EXPECT_EQ(body.at("keys").at("username").as_string(), "demo-client");
+  EXPECT_TRUE(body.at("keys").as_object().contains("tokens"));
+}
+
+TEST_F(worker_test, shutdown_hook_mode_runs_no_messages_and_exits_0) {
+  publish({{"body", {{"url", "/items"}, {"method", "GET"}}}}, headers_for("M1"));
+  auto w = start({{"ELASTICIO_HOOK_SHUTDOWN", "true"}});
+  auto code = w->wait(20s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << w->out();
+  EXPECT_EQ(admin.message_count(in_queue), 1u) << "no message may be consumed";
+  EXPECT_EQ(api.api_requests(), 0u);
 }
 
 TEST_F(worker_test, error_record_carries_error_and_input_and_the_input_is_rejected) {

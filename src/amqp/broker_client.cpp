@@ -271,16 +271,34 @@ class broker_client::worker {
     amqp_set_handshake_timeout(conn_, &timeout);
     amqp_set_rpc_timeout(conn_, &timeout);
 
-    amqp_table_entry_t entries[2];
-    entries[0].key = amqp_cstring_bytes("connection_name");
-    entries[0].value.kind = AMQP_FIELD_KIND_UTF8;
-    entries[0].value.value.bytes = to_bytes(settings_.connection_name);
-    entries[1].key = amqp_cstring_bytes("product");
-    entries[1].value.kind = AMQP_FIELD_KIND_UTF8;
-    entries[1].value.value.bytes = amqp_cstring_bytes("oauth2-rest");
-    // rabbitmq-c merges these with its defaults (capabilities included).
-    amqp_table_t properties{settings_.connection_name.empty() ? 1 : 2,
-                            settings_.connection_name.empty() ? entries + 1 : entries};
+    // Client properties. rabbitmq-c merges them with its defaults; the capabilities we add ask
+    // the broker to tell us when it blocks publishers (memory/disk alarm: we then hold
+    // publishes back instead of blocking the thread in send()) and when it cancels our consumer.
+    amqp_table_entry_t capabilities[4];
+    const char* capability_names[4] = {"connection.blocked", "consumer_cancel_notify", "basic.nack",
+                                       "publisher_confirms"};
+    for (int i = 0; i < 4; ++i) {
+      capabilities[i].key = amqp_cstring_bytes(capability_names[i]);
+      capabilities[i].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+      capabilities[i].value.value.boolean = 1;
+    }
+    amqp_table_entry_t entries[3];
+    int entry_count = 0;
+    entries[entry_count].key = amqp_cstring_bytes("capabilities");
+    entries[entry_count].value.kind = AMQP_FIELD_KIND_TABLE;
+    entries[entry_count].value.value.table = amqp_table_t{4, capabilities};
+    ++entry_count;
+    entries[entry_count].key = amqp_cstring_bytes("product");
+    entries[entry_count].value.kind = AMQP_FIELD_KIND_UTF8;
+    entries[entry_count].value.value.bytes = amqp_cstring_bytes("oauth2-rest");
+    ++entry_count;
+    if (!settings_.connection_name.empty()) {
+      entries[entry_count].key = amqp_cstring_bytes("connection_name");
+      entries[entry_count].value.kind = AMQP_FIELD_KIND_UTF8;
+      entries[entry_count].value.value.bytes = to_bytes(settings_.connection_name);
+      ++entry_count;
+    }
+    amqp_table_t properties{entry_count, entries};
     amqp_rpc_reply_t reply =
         amqp_login_with_properties(conn_, info_.vhost, 0, AMQP_DEFAULT_FRAME_SIZE, settings_.heartbeat_seconds,
                                    &properties, AMQP_SASL_METHOD_PLAIN, info_.user, info_.password);
@@ -333,7 +351,7 @@ class broker_client::worker {
       // Do not sleep while there is work: frames already buffered, or confirms just read that
       // opened the window for publishes still waiting.
       bool pending = amqp_frames_enqueued(conn_) || amqp_data_in_buffer(conn_) ||
-                     (!waiting_.empty() && in_flight_ < settings_.max_unconfirmed);
+                     (!blocked_ && !waiting_.empty() && in_flight_ < settings_.max_unconfirmed);
       wait(pending ? milliseconds{0} : idle_wait(), true);
     }
   }
@@ -418,7 +436,9 @@ class broker_client::worker {
   }
 
   void send_publishes() {
-    while (live() && !waiting_.empty() && in_flight_ < settings_.max_unconfirmed) {
+    // While the broker blocks us it stops reading our socket: sending more would only fill the
+    // socket buffer and then block this thread inside send().
+    while (live() && !blocked_ && !waiting_.empty() && in_flight_ < settings_.max_unconfirmed) {
       publish_command cmd = std::move(waiting_.front());
       waiting_.pop_front();
       const amqp_basic_properties_t& props = encoder_.encode(cmd.msg.properties);
@@ -533,10 +553,15 @@ class broker_client::worker {
       }
       case AMQP_CONNECTION_BLOCKED_METHOD: {
         const auto& b = *static_cast<const amqp_connection_blocked_t*>(method.decoded);
-        log::warn("the broker blocked publishing on this connection", {{"reason", to_string_view(b.reason)}});
+        log::warn("the broker blocked publishing on this connection; publishes wait",
+                  {{"reason", to_string_view(b.reason)}});
+        blocked_ = true;
         break;
       }
-      case AMQP_CONNECTION_UNBLOCKED_METHOD: log::info("the broker unblocked publishing on this connection"); break;
+      case AMQP_CONNECTION_UNBLOCKED_METHOD:
+        log::info("the broker unblocked publishing on this connection");
+        blocked_ = false;
+        break;
       default: log::debug("ignoring unexpected AMQP method", {{"channel", channel}, {"method", method.id}}); break;
     }
   }
@@ -665,7 +690,7 @@ class broker_client::worker {
 
   void reset_connection_state() {
     incoming_active_ = returned_active_ = false;
-    consuming_ = cancel_sent_ = false;
+    consuming_ = cancel_sent_ = blocked_ = false;
     // No consumer any more, so no more deliveries: whoever waits for the cancel is done.
     for (auto& done : cancel_waiters_) outbox_.push_back(cancelled_event{std::move(done)});
     cancel_waiters_.clear();
@@ -796,6 +821,7 @@ class broker_client::worker {
   bool want_consume_ = true;
   bool consuming_ = false;
   bool cancel_sent_ = false;
+  bool blocked_ = false;  // connection.blocked: the broker does not read from us (resource alarm)
   std::string consumer_tag_;
   std::vector<std::function<void()>> cancel_waiters_;
   std::deque<publish_command> waiting_;                  // not yet sent (window full or disconnected)
