@@ -105,7 +105,15 @@ token_client::~token_client() {
 
 asio::awaitable<result<acquired_token>> token_client::get(std::chrono::milliseconds timeout) {
   if (current_ && is_fresh(*current_, clock::now())) co_return acquired_token{current_, false};
-  co_return co_await join_or_lead(timeout);
+  auto renewed = co_await join_or_lead(timeout);
+  if (!renewed && current_ && current_->expires_at && clock::now() < *current_->expires_at) {
+    // Renewal starts before expiry on purpose; while the token endpoint is failing,
+    // the current token is still good until it actually expires.
+    log::warn("could not renew the access token; using the current one until it expires",
+              {{"reason", renewed.error().message}});
+    co_return acquired_token{current_, false};
+  }
+  co_return renewed;
 }
 
 asio::awaitable<result<acquired_token>> token_client::refresh(std::shared_ptr<const token> rejected,

@@ -3,6 +3,8 @@
 // - A cached token is used until its refresh time (token.hpp: expiry minus a
 //   60 s margin, at most half the lifetime); a token given at construction
 //   (the credential's stored "tokens") is reused, so a restart costs nothing.
+//   If renewal fails inside that margin, get() keeps using the current token
+//   until it really expires.
 // - All concurrent callers share one token request (single flight): N messages
 //   that find the token expired cause exactly one request to the token endpoint.
 // - refresh() after the API rejected a token renews it once, unless another

@@ -242,6 +242,25 @@ TEST_F(token_client_test, stored_token_still_valid_costs_no_request) {
   EXPECT_EQ(api.token_requests(), 0u);
 }
 
+TEST_F(token_client_test, failed_renewal_keeps_using_a_token_that_has_not_expired_yet) {
+  http_server down([](const recorded_request&) { return reply::json(503, R"({"error":"down"})"); });
+  oauth2::token nearly;
+  nearly.access_token = "still-good";
+  nearly.expires_at = std::chrono::system_clock::now() + 30s;  // inside the 60 s renewal margin
+  nearly.lifetime = 3600s;
+  oauth2::token_client client(http, creds_for(down), nearly);
+  auto r = get(client, 500ms);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->value->access_token, "still-good");
+  EXPECT_FALSE(r->fetched);
+  EXPECT_GE(down.request_count(), 1u) << "renewal was attempted";
+
+  oauth2::token expired = nearly;
+  expired.expires_at = std::chrono::system_clock::now() - 1s;
+  oauth2::token_client late(http, creds_for(down), expired);
+  EXPECT_FALSE(get(late, 500ms)) << "an expired token is never used";
+}
+
 const std::string tricky_secret = "s3cr+t %:x";
 
 TEST_F(token_client_test, basic_authentication_form_encodes_id_and_secret) {

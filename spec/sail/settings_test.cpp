@@ -196,6 +196,17 @@ TEST(settings, prefetch_is_bounded_by_basic_qos) {
             "ELASTICIO_RABBITMQ_PREFETCH_SAILOR must be an integer from 1 to 65535, got \"65536\"");
 }
 
+TEST(settings, amqp_heartbeat_defaults_to_60_seconds_and_is_bounded) {
+  auto m = complete_env();
+  EXPECT_EQ(load_settings(lookup(m)).amqp_heartbeat_seconds, 60);
+  m["OAUTH2_REST_AMQP_HEARTBEAT"] = "2";
+  EXPECT_EQ(load_settings(lookup(m)).amqp_heartbeat_seconds, 2);
+  m["OAUTH2_REST_AMQP_HEARTBEAT"] = "0";
+  EXPECT_EQ(load_settings(lookup(m)).amqp_heartbeat_seconds, 0) << "0 disables heartbeats";
+  m["OAUTH2_REST_AMQP_HEARTBEAT"] = "65536";
+  EXPECT_EQ(error_of(m), "OAUTH2_REST_AMQP_HEARTBEAT must be an integer from 0 to 65535, got \"65536\"");
+}
+
 TEST(settings, booleans_follow_node_rule) {
   struct row {
     const char* value;  // nullptr = unset

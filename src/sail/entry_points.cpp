@@ -72,7 +72,11 @@ int run_worker() {
   std::string problem;
   auto created = action::http_request_action::create(http, step->config);
   std::unique_ptr<action::http_request_action> action;
-  if (created) {
+  if (const char* noop = std::getenv("OAUTH2_REST_BENCH_NOOP_ACTION"); noop && *noop && *noop != '0') {
+    // Benchmarks only (bench/run.sh, the broker-only ceiling): no action and no problem makes
+    // the worker emit each input body unchanged, without any HTTP call.
+    log::warn("OAUTH2_REST_BENCH_NOOP_ACTION is set: messages are passed through without the action");
+  } else if (created) {
     action = std::move(created).value();
   } else {
     // Every message will end in an error naming the problem, so the user sees it in the flow.

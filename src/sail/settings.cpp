@@ -284,6 +284,7 @@ settings load_settings(const env_lookup& env) {
   }
 
   s.drain_timeout_ms = r.integer("OAUTH2_REST_DRAIN_TIMEOUT_MS", 30000, 1, i64_max);
+  s.amqp_heartbeat_seconds = static_cast<int>(r.integer("OAUTH2_REST_AMQP_HEARTBEAT", 60, 0, 65535));
 
   for (auto name : log_context_names) {
     if (auto v = r.raw(std::string(name)); v && !v->empty()) s.log_context[name] = *v;

@@ -92,6 +92,9 @@ struct settings {
   // Ours: how long a graceful shutdown waits for in-flight messages before
   // giving up (Node waits forever, the JVM 30 s).
   std::int64_t drain_timeout_ms = 30000;  // OAUTH2_REST_DRAIN_TIMEOUT_MS
+  // Ours: the AMQP heartbeat we ask for, in seconds (0 disables; the broker may lower it).
+  // A dead peer that never closes the socket (a half-open connection) is noticed after about two.
+  int amqp_heartbeat_seconds = 60;  // OAUTH2_REST_AMQP_HEARTBEAT, 0..65535
 
   // 2.4 and section 13: the ELASTICIO_* ids that are set, by their full
   // variable names, plus "tag": ELASTICIO_FLOW_ID; attached to every log line.

@@ -92,6 +92,7 @@ worker::worker(asio::io_context& io, const settings& s, step_info step, http::cl
   cs.queue = s.listen_messages_on;
   cs.connection_name = connection_name(s);
   cs.prefetch = static_cast<std::uint16_t>(s.prefetch);
+  cs.heartbeat_seconds = static_cast<std::uint16_t>(s.amqp_heartbeat_seconds);
   broker_ = std::make_unique<amqp::broker_client>(
       io.get_executor(), cs, [this](amqp::delivery d) { on_delivery(std::move(d)); },
       [](bool connected) {
@@ -198,6 +199,12 @@ asio::awaitable<void> worker::process(std::shared_ptr<pending> p) {
   collecting_sink sink;
   if (action_) {
     co_await action_->process(incoming, sink);
+  } else if (config_problem_.empty()) {
+    // Benchmarks only (OAUTH2_REST_BENCH_NOOP_ACTION, see entry_points.cpp): no action, the
+    // input body is emitted as it came, to measure the broker-only ceiling of the pipeline.
+    json::object out;
+    if (auto* b = incoming.if_contains("body")) out["body"] = *b;
+    sink.data(std::move(out));
   } else {
     sink.error("ConfigurationError", config_problem_);
   }
