@@ -119,6 +119,16 @@ void worker::on_delivery(amqp::delivery d) {
                 {{"messageId", message_id}});
       return;
     }
+    if (d.redelivered) {
+      if (auto done = recently_done_.find(message_id); done != recently_done_.end()) {
+        // Finished and confirmed already; the ack was lost with the old connection.
+        log::info("a redelivered copy of a finished message is settled without running it again",
+                  {{"messageId", message_id}});
+        if (done->second) broker_->reject(d.session, d.delivery_tag, false);
+        else broker_->ack(d.session, d.delivery_tag);
+        return;
+      }
+    }
   } else {
     log::warn("Message does not have messageId");
   }
@@ -289,10 +299,24 @@ asio::awaitable<void> worker::process(std::shared_ptr<pending> p) {
     broker_->reject(p->session, p->tag, true);
   } else if (had_error) {
     broker_->reject(p->session, p->tag, false);
+    remember_done(p->message_id, true);
   } else {
     broker_->ack(p->session, p->tag);
+    remember_done(p->message_id, false);
   }
   finish(*p);
+}
+
+void worker::remember_done(const std::string& message_id, bool had_error) {
+  // A dead connection hands back at most `prefetch` unacknowledged deliveries; a few
+  // times that covers them with room for the ones finished just before it died.
+  const std::size_t capacity = 4 * static_cast<std::size_t>(settings_.prefetch) + 1024;
+  if (message_id.empty() || !recently_done_.emplace(message_id, had_error).second) return;
+  recent_order_.push_back(message_id);
+  if (recent_order_.size() > capacity) {
+    recently_done_.erase(recent_order_.front());
+    recent_order_.pop_front();
+  }
 }
 
 void worker::finish(pending& p) {

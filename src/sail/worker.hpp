@@ -28,6 +28,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -60,6 +61,7 @@ class worker {
   // false when it had to give up (stopping, or the configured retries ran out).
   boost::asio::awaitable<bool> publish_confirmed(amqp::outgoing message);
   void finish(pending& p);
+  void remember_done(const std::string& message_id, bool had_error);
   void maybe_done();
   void close();
 
@@ -74,6 +76,11 @@ class worker {
   std::unique_ptr<amqp::broker_client> broker_;
   // messageId -> the message in flight (for redelivered duplicates).
   std::unordered_map<std::string, std::shared_ptr<pending>> by_message_id_;
+  // Messages recently finished (messageId -> ended with an error), oldest first in
+  // recent_order_: a copy the broker redelivers because our ack went to a connection
+  // that died meanwhile is settled again without running it twice.
+  std::unordered_map<std::string, bool> recently_done_;
+  std::deque<std::string> recent_order_;
   std::unordered_map<pending*, std::shared_ptr<pending>> in_flight_;
   bool stopping_ = false;
   bool consuming_stopped_ = false;
