@@ -9,7 +9,9 @@
 // backoff (header `retry: n`), so an input is only ever acked with all its
 // outputs safely in the broker. A redelivered copy of a message still in
 // flight (same messageId) is not processed again: the copy's delivery tag
-// replaces the old one for the final ack.
+// replaces the old one for the final ack. A redelivered copy of a message
+// that recently finished (its ack died with the old connection) is settled
+// the same way again without being run.
 //
 // Up to prefetch messages are processed at once, all on one thread (the
 // executor); the AMQP connection lives on its own thread (broker_client).
