@@ -14,6 +14,7 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -22,11 +23,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <exception>
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 
 namespace oauth2_rest::http {
 
@@ -142,6 +145,15 @@ struct connection {
 struct client_state {
   asio::any_io_executor executor;
   std::shared_ptr<ssl::context> tls;
+  // Without a context from the caller, the default one is made on the first https request
+  // (parsing the system CA bundle costs ~25 ms of start-up and ~1 MB that a worker talking
+  // plain http on loopback never needs), from the trust paths captured at construction.
+  std::function<std::shared_ptr<ssl::context>()> make_tls;
+
+  ssl::context& tls_context() {
+    if (!tls) tls = make_tls();
+    return *tls;
+  }
   client_config config;
   client_stats stats;
   std::map<std::string, std::deque<std::unique_ptr<connection>>> idle;
@@ -289,7 +301,7 @@ asio::awaitable<result<std::unique_ptr<connection>>> open_connection(const hop_c
 
   auto conn = std::make_unique<connection>();
   conn->origin = t.origin;
-  if (t.tls) conn->secure.emplace(state.executor, *state.tls);
+  if (t.tls) conn->secure.emplace(state.executor, state.tls_context());
   else conn->plain.emplace(state.executor);
   cancel_hook hook(state, [c = conn.get()] { c->close(); });
 
@@ -610,18 +622,54 @@ std::shared_ptr<asio::ssl::context> make_default_tls_context() {
   return context;
 }
 
+namespace {
+
+std::optional<std::string> env_value(const char* name) {
+  if (const char* v = std::getenv(name)) return std::string(v);
+  return std::nullopt;
+}
+
+// make_default_tls_context() for the SSL_CERT_FILE / SSL_CERT_DIR values given (nullopt: the
+// variable was unset): the same lookups X509_STORE_set_default_paths adds, a PEM bundle file and
+// a hashed certificate directory (list), with the environment read earlier instead of now.
+std::shared_ptr<ssl::context> make_tls_context_for(const std::optional<std::string>& cert_file,
+                                                   const std::optional<std::string>& cert_dir) {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_compression);
+  context->set_verify_mode(ssl::verify_peer);
+  X509_STORE* store = SSL_CTX_get_cert_store(context->native_handle());
+  X509_LOOKUP* file = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+  X509_LOOKUP* dir = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
+  if (!file || !dir) {
+    log::warn("could not load the default TLS trust store", {{"error", "no X509 lookup"}});
+  } else {
+    // As OpenSSL's own default paths: a missing file or directory is not an error.
+    X509_LOOKUP_load_file(file, cert_file ? cert_file->c_str() : X509_get_default_cert_file(), X509_FILETYPE_PEM);
+    X509_LOOKUP_add_dir(dir, cert_dir ? cert_dir->c_str() : X509_get_default_cert_dir(), X509_FILETYPE_PEM);
+  }
+  ERR_clear_error();
+  return context;
+}
+
+}  // namespace
+
 struct client::impl {
   std::shared_ptr<client_state> state_;
 };
 
 client::client(asio::any_io_executor executor, client_config config)
-    : client(std::move(executor), make_default_tls_context(), std::move(config)) {}
+    : client(std::move(executor), nullptr, std::move(config)) {}
 
 client::client(asio::any_io_executor executor, std::shared_ptr<asio::ssl::context> tls, client_config config)
     : impl_(std::make_unique<impl>()) {
   impl_->state_ = std::make_shared<client_state>();
   impl_->state_->executor = std::move(executor);
-  impl_->state_->tls = tls ? std::move(tls) : make_default_tls_context();
+  impl_->state_->tls = std::move(tls);
+  // SSL_CERT_FILE / SSL_CERT_DIR as they are now, for the context made on first use.
+  impl_->state_->make_tls = [file = env_value("SSL_CERT_FILE"), dir = env_value("SSL_CERT_DIR")] {
+    return make_tls_context_for(file, dir);
+  };
   impl_->state_->config = std::move(config);
 }
 

@@ -1,0 +1,179 @@
+// Micro benchmarks of the worker's per-message path (Google Benchmark): what one message costs
+// in the worker besides the broker and the API. Run: build/bench/oauth2-rest-micro-bench.
+#include "action/response_body.hpp"
+#include "action/url_join.hpp"
+#include "oauth2/token_client.hpp"
+#include "http/http_client.hpp"
+#include "sail/message_cipher.hpp"
+#include "sail/message_codec.hpp"
+#include "sail/outgoing_headers.hpp"
+#include "sail/settings.hpp"
+#include "util/log.hpp"
+
+#include <benchmark/benchmark.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <chrono>
+#include <map>
+
+namespace {
+
+namespace json = boost::json;
+using namespace oauth2_rest;
+
+const sail::message_cipher& cipher() {
+  static const sail::message_cipher c("testCryptoPassword", "iv=any16_symbols");
+  return c;
+}
+
+// The incoming message of the end-to-end bench: one GET with a few fields.
+json::object incoming_message() {
+  return json::object{{"id", "6d1a2f3e-1c5e-4e63-9d5c-0b1f7f0b9e11"},
+                      {"attachments", json::object{}},
+                      {"body", {{"url", "/items/1"}, {"method", "GET"}}},
+                      {"headers", json::object{}},
+                      {"metadata", json::object{}}};
+}
+
+// What the action emits for it (demo API item as the response body).
+json::object outgoing_message() {
+  return json::object{
+      {"id", "0b6f1a4e-3c1d-4a55-8f0e-2d7c9b1e6a22"},
+      {"attachments", json::object{}},
+      {"body",
+       {{"statusCode", 200},
+        {"headers", {{"content-type", "application/json"}, {"content-length", "42"}, {"connection", "keep-alive"}}},
+        {"body", {{"id", 1}, {"name", "Anvil"}, {"price", 99.5}}}}},
+      {"headers", json::object{}},
+      {"metadata", json::object{}}};
+}
+
+json::object incoming_headers() {
+  return {{"execId", "exec-1"},  {"taskId", "flow-1"},   {"workspaceId", "workspace-1"}, {"userId", "user-1"},
+          {"threadId", "T1"},    {"stepId", "step_1"},   {"messageId", "M1"},            {"parentMessageId", "P0"},
+          {"x-eio-meta-trace-id", "trace-1"}};
+}
+
+sail::settings bench_settings() {
+  std::map<std::string, std::string> env{
+      {"ELASTICIO_FLOW_ID", "flow-1"},          {"ELASTICIO_STEP_ID", "step_2"},
+      {"ELASTICIO_EXEC_ID", "exec-1"},          {"ELASTICIO_CONTAINER_ID", "container-1"},
+      {"ELASTICIO_WORKSPACE_ID", "workspace-1"}, {"ELASTICIO_USER_ID", "user-1"},
+      {"ELASTICIO_COMP_ID", "comp-1"},          {"ELASTICIO_FUNCTION", "httpRequest"},
+      {"ELASTICIO_API_URI", "http://127.0.0.1:1"}, {"ELASTICIO_API_USERNAME", "u"},
+      {"ELASTICIO_API_KEY", "k"},               {"ELASTICIO_AMQP_URI", "amqp://guest:guest@127.0.0.1:5699/"},
+      {"ELASTICIO_LISTEN_MESSAGES_ON", "in"},   {"ELASTICIO_PUBLISH_MESSAGES_TO", "ex"},
+      {"ELASTICIO_DATA_ROUTING_KEY", "d"},      {"ELASTICIO_ERROR_ROUTING_KEY", "e"},
+      {"ELASTICIO_REBOUND_ROUTING_KEY", "r"},   {"ELASTICIO_SNAPSHOT_ROUTING_KEY", "s"},
+      {"ELASTICIO_MESSAGE_CRYPTO_PASSWORD", "testCryptoPassword"},
+      {"ELASTICIO_MESSAGE_CRYPTO_IV", "iv=any16_symbols"}};
+  return sail::load_settings([env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+}
+
+void bm_decode_message(benchmark::State& state) {
+  const auto body = sail::encode_message(incoming_message(), 1, cipher());
+  for (auto _ : state) {
+    auto m = sail::decode_message(body, 1, cipher());
+    benchmark::DoNotOptimize(m);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
+}
+BENCHMARK(bm_decode_message);
+
+void bm_encode_message(benchmark::State& state) {
+  const auto out = outgoing_message();
+  for (auto _ : state) {
+    auto body = sail::encode_message(out, 1, cipher());
+    benchmark::DoNotOptimize(body);
+  }
+}
+BENCHMARK(bm_encode_message);
+
+void bm_build_headers(benchmark::State& state) {
+  const auto s = bench_settings();
+  const auto incoming = incoming_headers();
+  for (auto _ : state) {
+    auto common = sail::build_common_headers(incoming, s, "0b6f1a4e-3c1d-4a55-8f0e-2d7c9b1e6a22", "T1", 1700000000000);
+    auto data = sail::data_headers(common, "0b6f1a4e-3c1d-4a55-8f0e-2d7c9b1e6a22", 1, 1700000000001);
+    benchmark::DoNotOptimize(data);
+  }
+}
+BENCHMARK(bm_build_headers);
+
+void bm_new_uuid(benchmark::State& state) {
+  for (auto _ : state) {
+    auto id = sail::new_uuid_v4();
+    benchmark::DoNotOptimize(id);
+  }
+}
+BENCHMARK(bm_new_uuid);
+
+void bm_join_url(benchmark::State& state) {
+  for (auto _ : state) {
+    auto url = action::join_url("https://api.example.com/v1/", "/items/1?expand=owner");
+    benchmark::DoNotOptimize(url);
+  }
+}
+BENCHMARK(bm_join_url);
+
+// A fresh cached token: get() must return it without any I/O.
+void bm_token_cache_hit(benchmark::State& state) {
+  log::settings quiet;  // the plain-http warning would be printed once per client
+  quiet.min_level = log::level::error;
+  log::configure(std::move(quiet));
+  boost::asio::io_context io{1};
+  http::client http(io.get_executor());
+  oauth2::client_credentials creds{.token_url = "http://127.0.0.1:1/oauth/token",
+                                   .client_id = "demo-client",
+                                   .client_secret = "demo-secret"};
+  oauth2::token t;
+  t.access_token = "cached-token";
+  t.expires_at = oauth2::clock::now() + std::chrono::hours(1);
+  t.lifetime = std::chrono::hours(1);
+  oauth2::token_client tokens(http, creds, t);
+  std::size_t hits = 0;
+  for (auto _ : state) {
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          auto got = co_await tokens.get(std::chrono::seconds(60));
+          if (got && got->value) ++hits;
+        },
+        boost::asio::detached);
+    io.run();
+    io.restart();
+  }
+  if (hits != state.iterations() || tokens.requests_sent() != 0) state.SkipWithError("token was not served from the cache");
+}
+BENCHMARK(bm_token_cache_hit);
+
+void bm_decode_response_body(benchmark::State& state) {
+  const std::string body = R"({"id":1,"name":"Anvil","price":99.5,"tags":["heavy","iron"],"owner":{"id":7,"name":"Wile E."}})";
+  for (auto _ : state) {
+    auto decoded = action::decode_response_body("application/json; charset=utf-8", body);
+    benchmark::DoNotOptimize(decoded);
+  }
+}
+BENCHMARK(bm_decode_response_body);
+
+void bm_response_headers(benchmark::State& state) {
+  const std::vector<std::pair<std::string, std::string>> headers{
+      {"Content-Type", "application/json"}, {"Content-Length", "42"}, {"Connection", "keep-alive"},
+      {"Cache-Control", "no-store"}};
+  for (auto _ : state) {
+    auto h = action::response_headers_json(headers);
+    benchmark::DoNotOptimize(h);
+  }
+}
+BENCHMARK(bm_response_headers);
+
+}  // namespace
+
+BENCHMARK_MAIN();

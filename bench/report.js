@@ -1,0 +1,129 @@
+// Turns the raw figures of bench/run.sh into the results table (Markdown on stdout) and the
+// chart's data file (<results>/throughput.dat). Medians over runs; ratios are ours ÷ reference.
+//
+// Usage: node bench/report.js RAW.jsonl LOCAL.jsonl MICRO.txt RESULTS-DIR "COMMAND" "SIZES"
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const [rawPath, localPath, microPath, resultsDir, commandLine, sizes] = process.argv.slice(2);
+const readLines = (p) => fs.readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+const raw = readLines(rawPath);
+const local = readLines(localPath);
+
+const median = (xs) => {
+    const v = xs.filter((x) => typeof x === 'number' && !Number.isNaN(x)).sort((a, b) => a - b);
+    if (v.length === 0) return NaN;
+    const m = Math.floor(v.length / 2);
+    return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
+// A run whose outputs were not all data (errors, or a timeout) is reported but left out of the medians.
+const failed = (r) => r.figures.errors > 0 || r.figures.timed_out;
+const runsOf = (runtime, scenario) => raw.filter((r) => r.runtime === runtime && r.scenario === scenario && !failed(r));
+const med = (runtime, scenario, field) => {
+    const rs = runsOf(runtime, scenario);
+    return median(rs.map((r) => (field === 'tokens' ? r.tokens : r.figures[field])));
+};
+const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+const ratio = (a, b, digits = 1) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${fmt(a / b, digits)}×` : 'n/a');
+const mb = (kb) => kb / 1024;
+
+const cpuModel = (() => {
+    const m = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/);
+    return m ? m[1].trim() : 'unknown CPU';
+})();
+const runs = Math.max(0, ...raw.map((r) => r.run));
+
+const out = [];
+out.push('# oauth2-rest benchmark results');
+out.push('');
+out.push(`Made by \`${commandLine}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} cores (${cpuModel}), ` +
+    `RabbitMQ on loopback, ${sizes}. Every figure is the median of ${runs} run(s); ratios are ours ÷ reference. ` +
+    'Reference: elasticio-sailor-nodejs 2.7.8 running bench/node-component (the same HTTP call with a cached bearer token), ' +
+    'its rate limits lifted (ELASTICIO_DATA_RATE_LIMIT, ELASTICIO_ERROR_RATE_LIMIT, ELASTICIO_RATE_INTERVAL).');
+out.push('');
+const excluded = raw.filter(failed);
+if (excluded.length) {
+    out.push(`Left out of the medians (not every output was a data message): ${excluded.map((r) =>
+        `${r.runtime} ${r.scenario} run ${r.run} (${r.figures.errors} errors${r.figures.timed_out ? ', timed out' : ''}, ${r.tokens} token requests)`).join('; ')}.`);
+    out.push('');
+}
+out.push('## End to end: one HTTP call per message (demo API on loopback)');
+out.push('');
+out.push('| prefetch | runtime | messages/s | CPU per message (µs) | peak RSS (MB) | idle RSS (MB) | start to consuming (ms) | token requests |');
+out.push('|---:|---|---:|---:|---:|---:|---:|---:|');
+const dat = ['# prefetch ours reference'];
+for (const p of [1, 10, 100]) {
+    const s = `prefetch-${p}`;
+    const row = (rt) => [med(rt, s, 'rate'), med(rt, s, 'cpu_us_per_msg'), mb(med(rt, s, 'peak_rss_kb')),
+        mb(med(rt, s, 'idle_rss_kb')), med(rt, s, 'start_ms'), med(rt, s, 'tokens')];
+    const o = row('ours');
+    const r = row('reference');
+    out.push(`| ${p} | ours | ${fmt(o[0])} | ${fmt(o[1])} | ${fmt(o[2], 1)} | ${fmt(o[3], 1)} | ${fmt(o[4], 1)} | ${fmt(o[5])} |`);
+    out.push(`| ${p} | reference | ${fmt(r[0])} | ${fmt(r[1])} | ${fmt(r[2], 1)} | ${fmt(r[3], 1)} | ${fmt(r[4], 1)} | ${fmt(r[5])} |`);
+    out.push(`| ${p} | **ratio** | **${ratio(o[0], r[0])}** | **${ratio(o[1], r[1], 3)}** | ${ratio(o[2], r[2], 2)} | ${ratio(o[3], r[3], 2)} | ${ratio(o[4], r[4], 3)} | |`);
+    dat.push(`${p} ${Number.isFinite(o[0]) ? o[0].toFixed(1) : 0} ${Number.isFinite(r[0]) ? r[0].toFixed(1) : 0}`);
+}
+fs.writeFileSync(path.join(resultsDir, 'throughput.dat'), dat.join('\n') + '\n');
+
+const ceiling = med('ours', 'noop-prefetch-100', 'rate');
+const p100 = med('ours', 'prefetch-100', 'rate');
+out.push('');
+out.push('## Broker-only ceiling, scaling, tokens, local mode');
+out.push('');
+out.push('| figure | value |');
+out.push('|---|---:|');
+out.push(`| broker-only ceiling: our pipeline with a no-op action, prefetch 100 (messages/s) | ${fmt(ceiling)} |`);
+out.push(`| CPU per message with the no-op action (µs) | ${fmt(med('ours', 'noop-prefetch-100', 'cpu_us_per_msg'))} |`);
+out.push(`| ours at prefetch 100 as a share of the ceiling | ${Number.isFinite(ceiling) ? fmt((100 * p100) / ceiling) + ' %' : 'n/a'} |`);
+const procs = {};
+for (const k of [1, 2, 4]) {
+    procs[k] = med('ours', `procs-${k}`, 'rate');
+    out.push(`| ${k} worker process${k > 1 ? 'es' : ''} on one queue, prefetch 100 each (messages/s, all together) | ${fmt(procs[k])} (${ratio(procs[k], procs[1], 2)} of 1) |`);
+}
+const tokenRuns = runsOf('ours', 'tokens-10k');
+const tokenMessages = tokenRuns.length ? tokenRuns[0].figures.messages : NaN;
+const tokens10k = tokenRuns.length ? tokenRuns[0].tokens : NaN;
+out.push(`| token requests for ${fmt(tokenMessages)} messages at prefetch 100 within one token lifetime | ${fmt(tokens10k)} (${tokenRuns.length ? fmt(tokenRuns[0].figures.rate) : 'n/a'} messages/s) |`);
+const localRate = median(local.map((l) => l.local_rate));
+const wrkRate = median(local.map((l) => l.wrk_rate));
+out.push(`| local mode, \`--concurrency 16\`, GET /api/items/1 (messages/s) | ${fmt(localRate)} |`);
+out.push(`| \`wrk -t2 -c16\` on the same endpoint (requests/s) | ${fmt(wrkRate)} |`);
+out.push(`| local mode as a share of wrk | ${Number.isFinite(wrkRate) && wrkRate > 0 ? fmt((100 * localRate) / wrkRate) + ' %' : 'n/a'} |`);
+
+// The issue's targets, checked against this run.
+const o1 = med('ours', 'prefetch-1', 'rate');
+const r1 = med('reference', 'prefetch-1', 'rate');
+const r100 = med('reference', 'prefetch-100', 'rate');
+const cpuRatios = [1, 10, 100].map((p) => med('ours', `prefetch-${p}`, 'cpu_us_per_msg') / med('reference', `prefetch-${p}`, 'cpu_us_per_msg'));
+const idle = mb(median([1, 10, 100].map((p) => med('ours', `prefetch-${p}`, 'idle_rss_kb'))));
+const start = median([1, 10, 100].map((p) => med('ours', `prefetch-${p}`, 'start_ms')));
+const yes = (b) => (b ? 'yes' : '**no**');
+out.push('');
+out.push('## Targets (issue 4)');
+out.push('');
+out.push('| target | measured | met |');
+out.push('|---|---|---|');
+out.push(`| prefetch 1: ≥ 10× the reference | ${ratio(o1, r1)} | ${yes(o1 / r1 >= 10)} |`);
+out.push(`| prefetch 100: ≥ 5× the reference | ${ratio(p100, r100)} | ${yes(p100 / r100 >= 5)} |`);
+out.push(`| prefetch 100: ≥ 60 % of the broker-only ceiling | ${fmt((100 * p100) / ceiling)} % | ${yes(p100 / ceiling >= 0.6)} |`);
+out.push(`| CPU per message ≤ 1/10 of the reference (worst prefetch) | ${fmt(Math.max(...cpuRatios), 3)}× | ${yes(Math.max(...cpuRatios) <= 0.1)} |`);
+out.push(`| idle RSS after start ≤ 10 MB | ${fmt(idle, 1)} MB | ${yes(idle <= 10)} |`);
+out.push(`| start to consuming ≤ 30 ms | ${fmt(start, 1)} ms | ${yes(start <= 30)} |`);
+out.push(`| exactly 1 token request for ${fmt(tokenMessages)} messages | ${fmt(tokens10k)} | ${yes(tokens10k === 1)} |`);
+out.push(`| local mode ≥ 80 % of wrk | ${fmt((100 * localRate) / wrkRate)} % | ${yes(localRate / wrkRate >= 0.8)} |`);
+out.push('');
+out.push('How measured: `oauth2-rest-bench-driver` pre-publishes the messages (encrypted, protocol 1), spawns the worker, ' +
+    'starts the clock when the queue shows a consumer and stops it when the bound data and error queues hold every output. ' +
+    'CPU is utime+stime from /proc/PID/stat over that interval (10 ms ticks); peak RSS is VmHWM; idle RSS is VmRSS 1 s after a ' +
+    'separate start on an empty queue; start is spawn until the queue shows a consumer (platform API on loopback); token requests ' +
+    'are the demo server\'s count for that run (the server is restarted for each run).');
+out.push('');
+out.push('## Micro benchmarks (per-message path)');
+out.push('');
+out.push('```');
+out.push(fs.readFileSync(microPath, 'utf8').trimEnd());
+out.push('```');
+process.stdout.write(out.join('\n') + '\n');
