@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/install-deps.sh"
-"$root/scripts/build.sh" --no-tests >&2 || "$root/scripts/build.sh" >&2
+"$root/scripts/build.sh" --no-tests >&2
 
 work="$(mktemp -d)"
 server_pid=""

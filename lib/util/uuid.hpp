@@ -1,4 +1,4 @@
-// Random (version 4) UUIDs for message ids, from OpenSSL's CSPRNG.
+// Random (version 4) UUIDs for message ids: unique, not secret (see uuid.cpp).
 #pragma once
 
 #include <string>
