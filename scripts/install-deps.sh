@@ -10,7 +10,8 @@ packages=(cmake g++ make ccache pkg-config
           libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
           libssl-dev librabbitmq-dev)
 if (( want_test )); then
-  packages+=(libgtest-dev libgmock-dev libbenchmark-dev rabbitmq-server openssl procps)
+  packages+=(libgtest-dev libgmock-dev libbenchmark-dev rabbitmq-server openssl procps
+             clang-14 libclang-rt-14-dev llvm-14)
   # The reference runtime (npm) is used by the wire-compatibility tests. The machine image ships
   # Node with npm; install Debian's only when neither is there.
   if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi

@@ -3,6 +3,7 @@
 #include "oauth2/token.hpp"
 
 #include "oauth2/token_request.hpp"
+#include "util/utf8.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -52,17 +53,33 @@ body_kind classify(std::string_view content_type) {
   return body_kind::unknown;
 }
 
+// A number beyond a double (2e400) parses to infinity, which Boost.JSON 1.81 writes back as
+// "Infinity": the stored "tokens" would not parse again. Such values become null, as Node's
+// JSON round trip makes them (so "expires_in":2e400 reads as no expiry: renewed on 401).
+void replace_non_finite(boost::json::value& v) {
+  if (v.is_double()) {
+    if (!std::isfinite(v.get_double())) v = nullptr;
+  } else if (v.is_array()) {
+    for (auto& element : v.get_array()) replace_non_finite(element);
+  } else if (v.is_object()) {
+    for (auto& field : v.get_object()) replace_non_finite(field.value());
+  }
+}
+
 std::optional<boost::json::object> parse_json_object(std::string_view body) {
   boost::system::error_code ec;
   boost::json::value parsed = boost::json::parse(body, ec);
   if (ec || !parsed.is_object()) return std::nullopt;
+  replace_non_finite(parsed);
   return std::move(parsed.get_object());
 }
 
-// Form values become JSON strings; a repeated name keeps its first value.
+// Form values become JSON strings; a repeated name keeps its first value. A form may decode to
+// bytes that are not UTF-8 (%A1), which a JSON string cannot hold: serializing them would give
+// invalid JSON (the stored "tokens", the credential save, error events), so they become U+FFFD.
 boost::json::object form_to_object(std::string_view body) {
   boost::json::object object;
-  for (auto& [name, value] : parse_form(body)) object.emplace(name, value);
+  for (auto& [name, value] : parse_form(body)) object.emplace(to_valid_utf8(name), to_valid_utf8(value));
   return object;
 }
 
@@ -163,7 +180,8 @@ std::optional<failure> check_token_type(const boost::json::object& object, std::
   if (text.empty()) return std::nullopt;
   if (!iequals(text, "bearer")) {
     // RFC 6749 7.1: a client must not use a token type it does not understand.
-    std::string shown(text.substr(0, 40));
+    // Cut on a character boundary: the message goes into JSON error events, which must stay UTF-8.
+    std::string shown(utf8_prefix(text, 40));
     for (char& ch : shown) {
       if (static_cast<unsigned char>(ch) < 0x20) ch = '?';
     }

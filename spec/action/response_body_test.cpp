@@ -27,6 +27,21 @@ TEST(decode_response_body, json_is_parsed) {
   EXPECT_EQ(decode_response_body("text/json", "42").body, json::value(42));
 }
 
+// Found by fuzz/fuzz_response_body: a number beyond a double parsed to infinity, which Boost.JSON
+// writes as "Infinity", so the output message was not JSON. Node's JSON round trip gives null.
+TEST(decode_response_body, numbers_beyond_a_double_become_null_so_the_output_stays_json) {
+  auto d = decode_response_body("application/json", R"({"big":1e999,"neg":-1e999,"digits":)" +
+                                                        std::string(400, '5') + R"(,"ok":[1.5,2]})");
+  EXPECT_FALSE(d.base64);
+  EXPECT_EQ(d.body, json::parse(R"({"big":null,"neg":null,"digits":null,"ok":[1.5,2]})"));
+  boost::system::error_code ec;
+  json::parse(json::serialize(d.body), ec);
+  EXPECT_FALSE(ec) << json::serialize(d.body);
+  // Sniffed JSON (no content type) too.
+  auto sniffed = decode_response_body("", std::string(400, '5'));
+  EXPECT_TRUE(sniffed.body.is_null()) << json::serialize(sniffed.body);
+}
+
 TEST(decode_response_body, plus_json_types_are_parsed) {
   auto d = decode_response_body("application/problem+json", R"({"title":"Not Found","status":404})");
   EXPECT_EQ(d.body, json::parse(R"({"title":"Not Found","status":404})"));

@@ -147,6 +147,52 @@ TEST(parse_token_response, form_encoded_body) {
             R"("token_type":"bearer","expires_in":"28800"})");
 }
 
+// Found by fuzz/fuzz_token_response: a form may decode to bytes that are not UTF-8; kept as they
+// were, the stored "tokens" JSON (saved to the platform) did not parse back.
+TEST(parse_token_response, form_bytes_that_are_not_utf8_become_replacement_characters) {
+  const auto t = parse_ok("application/x-www-form-urlencoded",
+                          "access_token=ab%A1%8Ccd&token_type=bearer&x%FF=%C3&expires_in=60");
+  EXPECT_EQ(t.access_token, "ab\xEF\xBF\xBD\xEF\xBF\xBD" "cd");
+  const std::string stored = oauth2::stored_tokens_json(t);
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(stored, ec);
+  ASSERT_FALSE(ec) << "stored tokens are not valid JSON";
+  EXPECT_EQ(parsed.at("x\xEF\xBF\xBD").as_string(), "\xEF\xBF\xBD");
+  auto back = oauth2::parse_stored_tokens(stored);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->access_token, t.access_token);
+}
+
+// Found by fuzz/fuzz_token_response: the quoted token_type was cut at 40 bytes inside a UTF-8
+// character, so the error event carrying the message was not valid UTF-8 (nor valid JSON).
+// Found by fuzz/fuzz_token_response: 2e400 parsed to infinity and the stored "tokens" held
+// "Infinity", which is not JSON, so a saved token could never be read back.
+TEST(parse_token_response, numbers_beyond_a_double_are_null_and_stored_tokens_stay_json) {
+  const auto t = parse_ok("application/json", R"({"access_token":"x","expires_in":2e400,"extra":[-1e999]})");
+  EXPECT_FALSE(t.expires_at.has_value()) << "an infinite lifetime is no expiry: renewed on 401";
+  const std::string stored = oauth2::stored_tokens_json(t);
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(stored, ec);
+  ASSERT_FALSE(ec) << stored;
+  EXPECT_TRUE(parsed.at("extra").at(0).is_null());
+  auto back = oauth2::parse_stored_tokens(stored);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->access_token, "x");
+}
+
+TEST(parse_token_response, quoted_token_type_is_cut_on_a_character_boundary) {
+  const std::string body = R"({"access_token":"x","token_type":")" + std::string(39, 'm') + "\u00e9\u00e9\"}";
+  EXPECT_EQ(parse_error("application/json", body),
+            "token_type '" + std::string(39, 'm') + "...' is not supported; only Bearer tokens can be used");
+}
+
+TEST(parse_token_error, form_details_that_are_not_utf8_become_replacement_characters) {
+  auto details = oauth2::parse_token_error("application/x-www-form-urlencoded",
+                                           "error=bad%FF&error_description=%C3x");
+  EXPECT_EQ(details.error, "bad\xEF\xBF\xBD");
+  EXPECT_EQ(details.error_description, "\xEF\xBF\xBDx");
+}
+
 TEST(parse_token_response, without_content_type_tries_json_then_form) {
   EXPECT_EQ(parse_ok("", R"({"access_token":"j","expires_in":10})").access_token, "j");
   EXPECT_EQ(parse_ok("", "access_token=f&expires_in=10").access_token, "f");

@@ -271,7 +271,7 @@ class fault_test : public ::testing::Test {
 // has been closed four times the API answers at once, so the run ends quickly.
 TEST_F(fault_test, a_connection_closed_repeatedly_during_2000_messages) {
   const int prefetch = 20;
-  api_delay_ms = 150;
+  api_delay_ms = 300;  // slow enough that four closes (each a rabbitmqctl call, seconds under load) fit in the run
   auto w = start({{"ELASTICIO_RABBITMQ_PREFETCH_SAILOR", std::to_string(prefetch)}});
   auto ids = publish_many("a", 2000, "/items");
   tally t;
