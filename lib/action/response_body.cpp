@@ -1,5 +1,6 @@
 // Response body decoding (content type, charset, base64) and response headers as JSON.
 #include "action/response_body.hpp"
+#include "util/json_values.hpp"
 
 #include "action/detail/text.hpp"
 #include "util/base64.hpp"
@@ -217,18 +218,6 @@ body_kind kind_of(std::string_view media) {
 // than risk deep recursion when the value is later copied or destroyed.
 constexpr std::size_t max_json_depth = 256;
 
-// A number too large for a double (1e999, or 400 digits) parses to infinity, which Boost.JSON
-// 1.81 then writes as "Infinity": not JSON, so the output message would not parse on the
-// platform. Node (JSON.parse, then JSON.stringify) turns it into null; so do we.
-void replace_non_finite(boost::json::value& v) {
-  if (v.is_double()) {
-    if (!std::isfinite(v.get_double())) v = nullptr;
-  } else if (v.is_array()) {
-    for (auto& element : v.get_array()) replace_non_finite(element);
-  } else if (v.is_object()) {
-    for (auto& field : v.get_object()) replace_non_finite(field.value());
-  }
-}
 
 bool try_parse_json(std::string_view text, boost::json::value& out) {
   boost::json::parse_options options;

@@ -1,6 +1,7 @@
 // Token responses, the stored "tokens" field, renewal times and ISO-8601
 // times (see token.hpp).
 #include "oauth2/token.hpp"
+#include "util/json_values.hpp"
 
 #include "oauth2/token_request.hpp"
 #include "util/utf8.hpp"
@@ -53,18 +54,6 @@ body_kind classify(std::string_view content_type) {
   return body_kind::unknown;
 }
 
-// A number beyond a double (2e400) parses to infinity, which Boost.JSON 1.81 writes back as
-// "Infinity": the stored "tokens" would not parse again. Such values become null, as Node's
-// JSON round trip makes them (so "expires_in":2e400 reads as no expiry: renewed on 401).
-void replace_non_finite(boost::json::value& v) {
-  if (v.is_double()) {
-    if (!std::isfinite(v.get_double())) v = nullptr;
-  } else if (v.is_array()) {
-    for (auto& element : v.get_array()) replace_non_finite(element);
-  } else if (v.is_object()) {
-    for (auto& field : v.get_object()) replace_non_finite(field.value());
-  }
-}
 
 std::optional<boost::json::object> parse_json_object(std::string_view body) {
   boost::system::error_code ec;

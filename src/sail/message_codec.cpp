@@ -1,5 +1,6 @@
 // Encoding and decoding of message bodies and error records (protocol doc sections 4-6).
 #include "sail/message_codec.hpp"
+#include "util/json_values.hpp"
 
 #include "sail/error.hpp"
 #include "util/base64.hpp"
@@ -38,16 +39,6 @@ result<json::value> decode_field(const json::value& field, std::string_view name
   return parse_json(*plain, "decrypted " + label);
 }
 
-// JavaScript truthiness of a record field, as Node's `if (errorBody.error)`.
-bool truthy(const json::value& v) {
-  if (v.is_null()) return false;
-  if (v.is_string()) return !v.get_string().empty();
-  if (v.is_bool()) return v.get_bool();
-  if (v.is_int64()) return v.get_int64() != 0;
-  if (v.is_uint64()) return v.get_uint64() != 0;
-  if (v.is_double()) return v.get_double() != 0.0 && v.get_double() == v.get_double();
-  return true;  // objects and arrays
-}
 
 }  // namespace
 
@@ -73,11 +64,11 @@ result<json::object> decode_message(std::string_view body, int protocol_version,
 }
 
 void attach_reply_to(json::object& message, const json::object& amqp_headers) {
-  if (auto* h = message.if_contains("headers"); h == nullptr || !truthy(*h)) {
+  if (auto* h = message.if_contains("headers"); h == nullptr || !js_truthy(*h)) {
     message["headers"] = json::object();
   }
   auto* reply_to = amqp_headers.if_contains("reply_to");
-  if (reply_to == nullptr || !truthy(*reply_to)) return;
+  if (reply_to == nullptr || !js_truthy(*reply_to)) return;
   // Node's assignment onto a non-object "headers" is silently lost; so is ours.
   if (auto& h = message["headers"]; h.is_object()) h.get_object()["reply_to"] = *reply_to;
 }
@@ -118,7 +109,7 @@ result<json::object> decode_error_record(std::string_view body, const message_ci
   json::object record = std::move(v->get_object());
   for (std::string_view name : {"error", "errorInput"}) {
     auto it = record.find(name);
-    if (it == record.end() || !truthy(it->value())) continue;
+    if (it == record.end() || !js_truthy(it->value())) continue;
     auto decoded = decode_field(it->value(), name, cipher);
     if (!decoded) return std::move(decoded).error();
     it->value() = std::move(*decoded);

@@ -1,5 +1,6 @@
 // Outgoing AMQP headers with the Node reference runtime's semantics (protocol doc section 5.2).
 #include "sail/outgoing_headers.hpp"
+#include "util/json_values.hpp"
 
 #include "util/uuid.hpp"
 
@@ -59,15 +60,6 @@ std::optional<json::value> get(const json::object& o, std::string_view key) {
   return it->value();
 }
 
-bool truthy(const json::value& v) {
-  if (v.is_null()) return false;
-  if (v.is_string()) return !v.get_string().empty();
-  if (v.is_bool()) return v.get_bool();
-  if (v.is_int64()) return v.get_int64() != 0;
-  if (v.is_uint64()) return v.get_uint64() != 0;
-  if (v.is_double()) return v.get_double() != 0.0 && !std::isnan(v.get_double());
-  return true;
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -114,7 +106,7 @@ void set_env_ids(js_object& h, const settings& s) {
 
 int protocol_version_of(const json::object& incoming_headers) {
   auto v = get(incoming_headers, "protocolVersion");
-  if (!v || !truthy(*v)) return 1;
+  if (!v || !js_truthy(*v)) return 1;
   if (v->is_int64()) return version_from(static_cast<double>(v->get_int64()));
   if (v->is_uint64()) return version_from(static_cast<double>(v->get_uint64()));
   if (v->is_double()) return version_from(v->get_double());
@@ -130,13 +122,13 @@ std::string thread_id_of(const json::object& incoming_headers,
   auto text = [](const json::value& v) {
     return v.is_string() ? std::string(v.get_string()) : json::serialize(v);
   };
-  if (auto t = get(incoming_headers, "threadId"); t && truthy(*t)) return text(*t);
+  if (auto t = get(incoming_headers, "threadId"); t && js_truthy(*t)) return text(*t);
   // Node lower-cases the meta header names first; the last spelling wins.
   const json::value* trace = nullptr;
   for (const auto& kv : incoming_headers) {
     if (lower(kv.key()) == trace_id_header) trace = &kv.value();
   }
-  if (trace != nullptr && truthy(*trace)) return text(*trace);
+  if (trace != nullptr && js_truthy(*trace)) return text(*trace);
   return new_uuid();
 }
 
@@ -153,7 +145,7 @@ json::object build_common_headers(const json::object& incoming_headers, const se
   h.set("threadId", thread_id);
   h.set("messageId", get(incoming_headers, "messageId"));
   h.set("parentMessageId", get(incoming_headers, "parentMessageId"));
-  if (auto r = get(incoming_headers, "reply_to"); r && truthy(*r)) h.set("reply_to", std::move(*r));
+  if (auto r = get(incoming_headers, "reply_to"); r && js_truthy(*r)) h.set("reply_to", std::move(*r));
 
   for (const auto& [name, value] : s.additional_headers) h.set(name, std::string_view(value));
 

@@ -1,5 +1,6 @@
 // The passthrough algorithm of the Node reference runtime (protocol doc section 7).
 #include "sail/passthrough.hpp"
+#include "util/json_values.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -14,16 +15,6 @@ namespace json = boost::json;
 json::object without_passthrough(json::object message) {
   message.erase("passthrough");
   return message;
-}
-
-bool truthy(const json::value& v) {
-  if (v.is_null()) return false;
-  if (v.is_string()) return !v.get_string().empty();
-  if (v.is_bool()) return v.get_bool();
-  if (v.is_int64()) return v.get_int64() != 0;
-  if (v.is_uint64()) return v.get_uint64() != 0;
-  if (v.is_double()) return v.get_double() != 0.0 && v.get_double() == v.get_double();
-  return true;
 }
 
 }  // namespace
@@ -43,13 +34,13 @@ json::object apply_passthrough(json::object emitted, const json::object& incomin
   // doing the same keeps the key order of the JSON identical.
   emitted["passthrough"] = json::object();
   // Node: data.headers = data.headers || {} before the own output is copied.
-  if (auto* h = emitted.if_contains("headers"); h == nullptr || !truthy(*h)) {
+  if (auto* h = emitted.if_contains("headers"); h == nullptr || !js_truthy(*h)) {
     emitted["headers"] = json::object();
   }
 
   if (no_self_passthrough) {
     auto* previous = incoming_headers.if_contains("stepId");
-    if (previous != nullptr && truthy(*previous)) {
+    if (previous != nullptr && js_truthy(*previous)) {
       // A JS property key is the value's string form.
       std::string key = previous->is_string() ? std::string(previous->get_string())
                                               : json::serialize(*previous);
