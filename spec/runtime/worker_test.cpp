@@ -34,6 +34,10 @@ class worker_test : public ::testing::Test {
   testing::temp_dir dir;
   testing::demo_api api;
   testing::http_server api_server{[this](const recorded_request& r) {
+    if (r.path() == "/api/big") {
+      // 11 MiB of JSON: under maxResponseSize (20 MiB), over the 10 MiB outgoing message limit.
+      return reply::json(200, "\"" + std::string(11 * 1024 * 1024, 'x') + "\"");
+    }
     auto answer = api.handle(r);
     if (r.query().find("slow") != std::string::npos) answer.delay = 800ms;
     return answer;
@@ -285,6 +289,22 @@ TEST_F(worker_test, error_record_carries_error_and_input_and_the_input_is_reject
   EXPECT_EQ(got->properties.headers.at("parentMessageId").as_string(), "M1");
   EXPECT_TRUE(testing::eventually([&] { return input_drained(); }));
   EXPECT_EQ(admin.message_count(data_queue), 0u);
+}
+
+TEST_F(worker_test, an_output_over_the_outgoing_size_limit_is_an_error_not_a_crash) {
+  auto w = start();
+  publish({{"body", {{"url", "/big"}, {"method", "GET"}}}}, headers_for("M1"));
+  auto got = take(error_queue);
+  ASSERT_TRUE(got) << w->out();
+  auto error = decrypt(std::string(json::parse(got->body).at("error").as_string()));
+  EXPECT_NE(std::string(error.at("message").as_string()).find("exceeds limit of 10485760"), std::string::npos)
+      << error.at("message").as_string();
+  EXPECT_TRUE(testing::eventually([&] { return input_drained(); }));
+  EXPECT_EQ(admin.message_count(data_queue), 0u);
+  // The worker goes on.
+  publish({{"body", {{"url", "/items/1"}, {"method", "GET"}}}}, headers_for("M2"));
+  ASSERT_TRUE(take(data_queue)) << w->out();
+  EXPECT_TRUE(w->running());
 }
 
 TEST_F(worker_test, rebound_keeps_the_body_and_sets_iteration_reason_and_expiration) {
