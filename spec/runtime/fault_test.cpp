@@ -10,6 +10,7 @@
 #include "support/fault_proxy.hpp"
 #include "support/http_server.hpp"
 #include "support/temp_dir.hpp"
+#include "support/worker_env.hpp"
 #include "sail/message_cipher.hpp"
 #include "util/base64.hpp"
 
@@ -148,19 +149,8 @@ class fault_test : public ::testing::Test {
   }
 
   std::unique_ptr<testing::child_process> start(std::map<std::string, std::string> extra = {}) {
-    std::map<std::string, std::string> e{
-        {"ELASTICIO_FLOW_ID", "flow-1"},          {"ELASTICIO_STEP_ID", "step_2"},
-        {"ELASTICIO_EXEC_ID", "exec-1"},          {"ELASTICIO_CONTAINER_ID", "container-1"},
-        {"ELASTICIO_WORKSPACE_ID", "workspace-1"}, {"ELASTICIO_USER_ID", "user-1"},
-        {"ELASTICIO_COMP_ID", "comp-1"},          {"ELASTICIO_FUNCTION", "httpRequest"},
-        {"ELASTICIO_API_URI", platform.base_url()}, {"ELASTICIO_API_USERNAME", "task-flow-1"},
-        {"ELASTICIO_API_KEY", "platform-api-key-secret"},
-        {"ELASTICIO_AMQP_URI", testing::amqp_uri()},
-        {"ELASTICIO_LISTEN_MESSAGES_ON", in_queue}, {"ELASTICIO_PUBLISH_MESSAGES_TO", exchange},
-        {"ELASTICIO_DATA_ROUTING_KEY", "data-key"}, {"ELASTICIO_ERROR_ROUTING_KEY", "error-key"},
-        {"ELASTICIO_REBOUND_ROUTING_KEY", "rebound-key"}, {"ELASTICIO_SNAPSHOT_ROUTING_KEY", "snapshot-key"},
-        {"ELASTICIO_MESSAGE_CRYPTO_PASSWORD", password}, {"ELASTICIO_MESSAGE_CRYPTO_IV", iv},
-        {"LOG_LEVEL", "info"}};
+    auto e = testing::worker_env({.api_uri = platform.base_url(), .listen_queue = in_queue, .exchange = exchange,
+                                  .crypto_password = password, .crypto_iv = iv, .log_level = "info"});
     for (auto& [k, v] : extra) e[k] = v;
     return std::make_unique<testing::child_process>(OAUTH2_REST_BINARY, std::vector<std::string>{"sail"}, e,
                                                     dir.path());

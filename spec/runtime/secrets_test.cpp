@@ -12,6 +12,7 @@
 #include "support/http_server.hpp"
 #include "support/process_runner.hpp"
 #include "support/temp_dir.hpp"
+#include "support/worker_env.hpp"
 #include "support/test_ca.hpp"
 #include "util/base64.hpp"
 
@@ -179,17 +180,14 @@ class secrets_worker_test : public secrets_test {
   worker_queues queues;
 
   std::map<std::string, std::string> worker_env() {
-    return {{"ELASTICIO_FLOW_ID", "flow-1"},          {"ELASTICIO_STEP_ID", "step_2"},
-            {"ELASTICIO_EXEC_ID", "exec-1"},          {"ELASTICIO_CONTAINER_ID", "container-1"},
-            {"ELASTICIO_WORKSPACE_ID", "workspace-1"}, {"ELASTICIO_USER_ID", "user-1"},
-            {"ELASTICIO_COMP_ID", "comp-1"},          {"ELASTICIO_FUNCTION", "httpRequest"},
-            {"ELASTICIO_API_URI", platform.base_url()}, {"ELASTICIO_API_USERNAME", api_username},
-            {"ELASTICIO_API_KEY", api_key},           {"ELASTICIO_AMQP_URI", testing::amqp_uri()},
-            {"ELASTICIO_LISTEN_MESSAGES_ON", queues.in}, {"ELASTICIO_PUBLISH_MESSAGES_TO", queues.exchange},
-            {"ELASTICIO_DATA_ROUTING_KEY", "data-key"}, {"ELASTICIO_ERROR_ROUTING_KEY", "error-key"},
-            {"ELASTICIO_REBOUND_ROUTING_KEY", "rebound-key"}, {"ELASTICIO_SNAPSHOT_ROUTING_KEY", "snapshot-key"},
-            {"ELASTICIO_MESSAGE_CRYPTO_PASSWORD", crypto_password}, {"ELASTICIO_MESSAGE_CRYPTO_IV", crypto_iv},
-            {"LOG_LEVEL", "trace"}};
+    return testing::worker_env({.api_uri = platform.base_url(),
+                                .listen_queue = queues.in,
+                                .exchange = queues.exchange,
+                                .crypto_password = crypto_password,
+                                .crypto_iv = crypto_iv,
+                                .api_username = api_username,
+                                .api_key = api_key,
+                                .log_level = "trace"});
   }
 
   std::unique_ptr<testing::child_process> start_worker(json::object cfg) {
