@@ -84,7 +84,7 @@ int run_worker() {
     log::error(problem);
   }
 
-  worker w(io, s, std::move(step).value(), http, api, std::move(action), std::move(problem));
+  worker w(io, s, std::move(step).value(), api, std::move(action), std::move(problem));
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signal_number) {
     if (ec) return;

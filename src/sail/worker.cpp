@@ -76,12 +76,11 @@ struct worker::pending {
   bool abandoned = false;  // outputs could not be published: leave the input to the broker
 };
 
-worker::worker(asio::io_context& io, const settings& s, step_info step, http::client& http, platform_api& api,
+worker::worker(asio::io_context& io, const settings& s, step_info step, platform_api& api,
                std::unique_ptr<action::http_request_action> action, std::string config_problem)
     : io_(io),
       settings_(s),
       step_(std::move(step)),
-      http_(http),
       api_(api),
       action_(std::move(action)),
       config_problem_(std::move(config_problem)),

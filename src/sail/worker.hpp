@@ -19,7 +19,6 @@
 
 #include "action/http_request_action.hpp"
 #include "amqp/broker_client.hpp"
-#include "http/http_client.hpp"
 #include "sail/message_cipher.hpp"
 #include "sail/platform_api.hpp"
 #include "sail/settings.hpp"
@@ -43,8 +42,8 @@ class worker {
   // The io_context runs on the calling thread; `action` may be null when the
   // step configuration was invalid (then every message ends in an error that
   // names the problem, `config_problem`).
-  worker(boost::asio::io_context& io, const settings& s, step_info step, http::client& http,
-         platform_api& api, std::unique_ptr<action::http_request_action> action, std::string config_problem);
+  worker(boost::asio::io_context& io, const settings& s, step_info step, platform_api& api,
+         std::unique_ptr<action::http_request_action> action, std::string config_problem);
   ~worker();
 
   void start();
@@ -52,7 +51,6 @@ class worker {
   // closes the connection; `done` runs on the executor afterwards.
   void shutdown(std::function<void()> done);
 
-  std::size_t in_flight() const { return in_flight_.size(); }
 
  private:
   struct pending;  // one message in flight
@@ -70,7 +68,6 @@ class worker {
   boost::asio::io_context& io_;
   const settings& settings_;
   step_info step_;
-  http::client& http_;
   platform_api& api_;
   std::unique_ptr<action::http_request_action> action_;
   std::string config_problem_;
