@@ -118,7 +118,7 @@ TEST_F(broker_client_test, prefetch_bounds_the_deliveries_outstanding_until_acke
   ASSERT_TRUE(run_until([&] { return deliveries_.size() == 2; }));
   run_for(300ms);  // a third would arrive within this if prefetch were not applied
   EXPECT_EQ(deliveries_.size(), 2u);
-  EXPECT_TRUE(eventually([&] {
+  EXPECT_TRUE(run_until([&] {
     auto c = queue_counts_of(queue_);
     return c.ready == 3 && c.unacked == 2;
   }));
@@ -136,7 +136,7 @@ TEST_F(broker_client_test, prefetch_bounds_the_deliveries_outstanding_until_acke
     client_->ack(deliveries_[i].session, deliveries_[i].delivery_tag);
   }
   EXPECT_EQ(deliveries_[4].body, "m4");
-  EXPECT_TRUE(eventually([&] {
+  EXPECT_TRUE(run_until([&] {
     auto c = queue_counts_of(queue_);
     return c.ready == 0 && c.unacked == 0;
   }));
@@ -154,17 +154,51 @@ TEST_F(broker_client_test, ack_removes_reject_drops_and_reject_with_requeue_rede
   ASSERT_TRUE(run_until([&] { return deliveries_.size() == 4; }));
   EXPECT_EQ(deliveries_[3].body, "requeued");
   EXPECT_TRUE(deliveries_[3].redelivered);
-  EXPECT_TRUE(eventually([&] {
+  EXPECT_TRUE(run_until([&] {
     auto c = queue_counts_of(queue_);
     return c.ready == 0 && c.unacked == 1;
   }));
   client_->ack(deliveries_[3].session, deliveries_[3].delivery_tag);
-  EXPECT_TRUE(eventually([&] {
+  EXPECT_TRUE(run_until([&] {
     auto c = queue_counts_of(queue_);
     return c.ready == 0 && c.unacked == 0;
   }));
   run_for(100ms);
   EXPECT_EQ(deliveries_.size(), 4u);
+}
+
+// Acks asked for together are coalesced (basic.ack multiple=true for the oldest run): that must
+// never settle a delivery nobody acked.
+TEST_F(broker_client_test, acks_out_of_order_settle_exactly_the_acked_deliveries) {
+  for (int i = 0; i < 5; ++i) admin_->publish("", queue_, "m" + std::to_string(i));
+  start_client(settings(/*prefetch=*/10));
+  ASSERT_TRUE(run_until([&] { return deliveries_.size() == 5; }));
+  // In one turn: the first two (a run at the head), and the fourth (after a gap).
+  client_->ack(deliveries_[0].session, deliveries_[0].delivery_tag);
+  client_->ack(deliveries_[1].session, deliveries_[1].delivery_tag);
+  client_->ack(deliveries_[3].session, deliveries_[3].delivery_tag);
+  EXPECT_TRUE(run_until([&] {
+    auto c = queue_counts_of(queue_);
+    return c.ready == 0 && c.unacked == 2;
+  }));
+  run_for(300ms);
+  EXPECT_EQ(queue_counts_of(queue_).unacked, 2u);
+  // The two left are m2 and m4: requeued, they come back.
+  client_->reject(deliveries_[2].session, deliveries_[2].delivery_tag, /*requeue=*/true);
+  client_->reject(deliveries_[4].session, deliveries_[4].delivery_tag, /*requeue=*/true);
+  ASSERT_TRUE(run_until([&] { return deliveries_.size() == 7; }));
+  std::vector<std::string> again{deliveries_[5].body, deliveries_[6].body};
+  std::sort(again.begin(), again.end());
+  EXPECT_EQ(again, (std::vector<std::string>{"m2", "m4"}));
+  EXPECT_TRUE(deliveries_[5].redelivered);
+  // Acked in reverse order, in separate turns.
+  client_->ack(deliveries_[6].session, deliveries_[6].delivery_tag);
+  run_for(50ms);
+  client_->ack(deliveries_[5].session, deliveries_[5].delivery_tag);
+  EXPECT_TRUE(run_until([&] {
+    auto c = queue_counts_of(queue_);
+    return c.ready == 0 && c.unacked == 0;
+  }));
 }
 
 TEST_F(broker_client_test, a_thousand_publishes_are_all_confirmed_and_routed) {
@@ -295,7 +329,7 @@ TEST_F(broker_client_test, connection_name_is_visible_to_operators) {
   start_client(settings());
   ASSERT_TRUE(wait_connected());
   EXPECT_TRUE(client_->connected());
-  EXPECT_TRUE(eventually([&] {
+  EXPECT_TRUE(run_until([&] {
     auto names = testing::connection_names();
     return std::find(names.begin(), names.end(), connection_name_) != names.end();
   }));
@@ -336,7 +370,7 @@ TEST_F(broker_client_test, reconnects_after_close_and_drops_acks_of_the_old_sess
   EXPECT_EQ(queue_counts_of(queue_).unacked, 1u);
 
   client_->ack(second.session, second.delivery_tag);
-  EXPECT_TRUE(eventually([&] {
+  EXPECT_TRUE(run_until([&] {
     auto n = queue_counts_of(queue_);
     return n.ready == 0 && n.unacked == 0;
   }));
@@ -460,7 +494,7 @@ TEST_F(broker_client_test, stop_completes_every_publish_callback_exactly_once) {
   EXPECT_EQ(admin_->message_count(queue_), static_cast<std::uint32_t>(ok_count));
   client_->stop();  // idempotent
   // The connection was closed cleanly and is gone.
-  EXPECT_TRUE(eventually([&] {
+  EXPECT_TRUE(run_until([&] {
     auto names = testing::connection_names();
     return std::find(names.begin(), names.end(), connection_name_) == names.end();
   }));
@@ -478,7 +512,7 @@ TEST_F(broker_client_test, stop_consuming_reports_done_and_no_more_deliveries_co
   EXPECT_EQ(deliveries_.size(), 1u);
   // Acks still work after the cancel.
   client_->ack(deliveries_[0].session, deliveries_[0].delivery_tag);
-  EXPECT_TRUE(eventually([&] {
+  EXPECT_TRUE(run_until([&] {
     auto c = queue_counts_of(queue_);
     return c.ready == 1 && c.unacked == 0;
   }));

@@ -1,13 +1,17 @@
 // broker_client: the worker's one connection to RabbitMQ (consume one queue, publish with confirms).
 //
-// Threading. rabbitmq-c connections are blocking and not thread-safe, so the connection lives on
-// one dedicated thread (the "AMQP thread"). The caller's side (an Asio executor, normally a
-// single-threaded io_context) only enqueues commands: publish, ack, reject, cancel and stop go
-// into a mutex-protected queue that the AMQP thread drains in batches, woken through an eventfd.
-// The AMQP thread poll()s the socket and the eventfd with a timeout short enough to service
-// heartbeats, and hands results back with boost::asio::post: deliveries, publish completions,
-// connection state changes and "consumption stopped", in the order they happened, batched per
-// loop turn. Nothing here ever blocks the executor except stop(), which joins the thread.
+// Threading. Everything happens on the caller's executor (a single-threaded io_context), which
+// must also be the thread that calls every member function. In steady state the connection's
+// socket is watched by the executor's reactor: frames are read when it reports them, publishes,
+// acks and rejects asked for during one handler go out together in the next turn, and results
+// (deliveries, publish completions, state changes, "consumption stopped") are handed to the
+// handlers in the order they happened. One message thus costs no thread hand-off at all. The
+// blocking parts of rabbitmq-c (TCP connect, login, channel set-up, closing a lost connection,
+// waiting out the reconnect backoff) run on a small connector thread, which hands a ready
+// connection to the executor and takes a dead one back; the executor never waits for it. The
+// only calls that block the executor are stop(), and a send() into a full socket buffer (the
+// broker's flow control; memory and disk alarms arrive as connection.blocked first and hold
+// publishes back).
 //
 // Topology. One connection, two channels: channel 1 consumes `queue` (basic.qos prefetch,
 // basic.consume with manual ack); channel 2 publishes in confirm mode. Queues and exchanges are
@@ -16,7 +20,7 @@
 // Publishing. Every publish completes exactly once on the executor: ok on basic.ack, error::nacked
 // on basic.nack, error::connection_lost if the connection dropped after sending and before the
 // confirm, error::stopped if stop() came first. At most `max_unconfirmed` publishes are on the
-// wire; the rest wait (in order) inside the AMQP thread. While disconnected, publishes wait too
+// wire; the rest wait (in order) in the client. While disconnected, publishes wait too
 // and go out after the reconnect.
 //
 // Recovery. Any failure (socket, heartbeat timeout, channel or connection closed by the broker,
@@ -48,7 +52,7 @@ struct connection_settings {
   std::uint16_t heartbeat_seconds = 60;  // 0 disables heartbeats
   std::size_t max_unconfirmed = 1000;    // publishes on the wire awaiting confirms; the rest wait in a queue
   std::chrono::milliseconds reconnect_min{100}, reconnect_max{30'000};  // capped exponential backoff with jitter
-  // Bound on each blocking step of the AMQP thread: TCP connect, login, each RPC.
+  // Bound on each blocking step of the connector thread (TCP connect, login, each RPC) and of stop().
   std::chrono::milliseconds io_timeout{10'000};
   // How long stop() waits for confirms of publishes already sent before failing them.
   std::chrono::milliseconds stop_timeout{5'000};
@@ -66,16 +70,19 @@ class broker_client {
   broker_client(const broker_client&) = delete;
   broker_client& operator=(const broker_client&) = delete;
 
-  // Starts the AMQP thread: connect, qos, consume; on any failure reconnect with backoff
+  // Starts the connector thread: connect, qos, consume; on any failure reconnect with backoff
   // (forever, until stop). Calling it again, or after stop(), does nothing.
   void start();
 
   // Completion called on the executor exactly once: ok when the broker confirmed (basic.ack);
   // a failure otherwise, failure.code one of amqp::error (nacked, connection_lost, stopped), so
   // the caller can retry. Never blocks; never lost silently.
+  // The message is shared, not copied: a caller that may retry keeps its reference.
+  void publish(std::shared_ptr<const outgoing> msg, std::function<void(status)> on_confirmed);
   void publish(outgoing msg, std::function<void(status)> on_confirmed);
 
-  // Acknowledge / reject a delivery. Dropped (logged at debug) when `session` is not the current
+  // Acknowledge / reject a delivery. Acks that settle a run of the oldest unsettled deliveries
+  // together go out as one basic.ack with multiple=true. Dropped (logged at debug) when `session` is not the current
   // connection: delivery tags are numbers local to a channel, so a tag from a dead connection
   // would name a different message (or none, and the broker would close the channel) on the new
   // one; and the broker has already requeued everything the dead connection held unacked.
@@ -87,9 +94,9 @@ class broker_client {
   // reconnect. Acks and rejects keep working.
   void stop_consuming(std::function<void()> done);
 
-  // Stops the AMQP thread: fails publishes not yet sent (error::stopped), waits up to
-  // stop_timeout for confirms of those already sent, closes channels and connection cleanly and
-  // joins the thread. Idempotent. After stop() no delivery or state handler is called any more;
+  // Fails publishes not yet sent (error::stopped), waits (blocking) up to stop_timeout for
+  // confirms of those already sent, closes channels and connection cleanly and joins the
+  // connector thread. Idempotent. After stop() no delivery or state handler is called any more;
   // publish completions still are (each exactly once), on the executor.
   void stop();
 
@@ -97,7 +104,7 @@ class broker_client {
 
  private:
   class worker;
-  std::unique_ptr<worker> worker_;
+  std::shared_ptr<worker> worker_;  // shared with its pending handlers, which must not outlive it
 };
 
 }  // namespace oauth2_rest::amqp

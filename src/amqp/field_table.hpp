@@ -10,7 +10,7 @@
 //   'V' void                                   -> null          null        -> 'V'
 //   'T' timestamp                              -> uint64
 //   'D' decimal and unknown kinds are skipped.
-// Used by the broker client on its own thread and by the tests' synchronous helper.
+// Used by the broker client and by the tests' synchronous helper.
 #pragma once
 
 #include "amqp/message.hpp"

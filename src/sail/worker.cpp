@@ -149,7 +149,7 @@ void worker::on_delivery(amqp::delivery d) {
   });
 }
 
-asio::awaitable<status> worker::publish_once(amqp::outgoing message) {
+asio::awaitable<status> worker::publish_once(std::shared_ptr<const amqp::outgoing> message) {
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(status)>(
       [this, &message](auto handler) {
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
@@ -158,17 +158,22 @@ asio::awaitable<status> worker::publish_once(amqp::outgoing message) {
       asio::use_awaitable);
 }
 
-asio::awaitable<bool> worker::publish_confirmed(amqp::outgoing message) {
+asio::awaitable<bool> worker::publish_confirmed(amqp::outgoing outgoing) {
   asio::steady_timer pause(co_await asio::this_coro::executor);
+  // Shared with the broker client while it is on the wire; kept for a retry.
+  std::shared_ptr<const amqp::outgoing> message = std::make_shared<const amqp::outgoing>(std::move(outgoing));
   for (std::int64_t attempt = 0;; ++attempt) {
-    if (attempt > 0) message.properties.headers["retry"] = attempt;
-    auto copy = message;
-    auto confirmed = co_await publish_once(std::move(copy));
+    if (attempt > 0) {
+      auto next = std::make_shared<amqp::outgoing>(*message);
+      next->properties.headers["retry"] = attempt;
+      message = std::move(next);
+    }
+    auto confirmed = co_await publish_once(message);
     if (confirmed) co_return true;
     if (confirmed.error().code == amqp::error::stopped) co_return false;
     if (settings_.amqp_publish_retry_attempts && attempt >= *settings_.amqp_publish_retry_attempts) {
       log::error("giving up publishing after the configured retries",
-                 {{"routingKey", message.routing_key}, {"reason", confirmed.error().message}});
+                 {{"routingKey", message->routing_key}, {"reason", confirmed.error().message}});
       co_return false;
     }
     // A nack means the destination queue is full (overflow=reject-publish):
@@ -176,7 +181,7 @@ asio::awaitable<bool> worker::publish_confirmed(amqp::outgoing message) {
     auto delay = std::min<std::int64_t>(settings_.amqp_publish_retry_delay_ms << std::min<std::int64_t>(attempt, 20),
                                          settings_.amqp_publish_max_retry_delay_ms);
     log::warn("publish not confirmed, will retry",
-              {{"routingKey", message.routing_key}, {"attempt", attempt + 1}, {"delayMs", delay},
+              {{"routingKey", message->routing_key}, {"attempt", attempt + 1}, {"delayMs", delay},
                {"reason", confirmed.error().message}});
     pause.expires_after(std::chrono::milliseconds(delay));
     co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));

@@ -56,7 +56,7 @@ class worker {
   struct pending;  // one message in flight
   void on_delivery(amqp::delivery d);
   boost::asio::awaitable<void> process(std::shared_ptr<pending> p);
-  boost::asio::awaitable<status> publish_once(amqp::outgoing message);
+  boost::asio::awaitable<status> publish_once(std::shared_ptr<const amqp::outgoing> message);
   // Publishes until confirmed (retrying nacks and lost connections with backoff);
   // false when it had to give up (stopping, or the configured retries ran out).
   boost::asio::awaitable<bool> publish_confirmed(amqp::outgoing message);
