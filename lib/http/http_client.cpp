@@ -8,6 +8,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -30,6 +31,9 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <stdexcept>
+#include <string_view>
+#include <unordered_map>
 
 namespace oauth2_rest::http {
 
@@ -156,6 +160,26 @@ struct client_state {
   }
   client_config config;
   client_stats stats;
+
+  // parse_target() by URL: a step usually calls the same few URLs, and parsing
+  // one costs more than the rest of building its request. Bounded: emptied when full.
+  struct url_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  static constexpr std::size_t max_cached_targets = 256;
+  std::unordered_map<std::string, std::shared_ptr<const target>, url_hash, std::equal_to<>> targets;
+
+  // nullptr when the URL is not an absolute http(s) URL (not cached).
+  std::shared_ptr<const target> target_for(std::string_view url) {
+    if (auto it = targets.find(url); it != targets.end()) return it->second;
+    auto parsed = parse_target(url);
+    if (!parsed) return nullptr;
+    if (targets.size() >= max_cached_targets) targets.clear();
+    auto t = std::make_shared<const target>(std::move(*parsed));
+    targets.emplace(std::string(url), t);
+    return t;
+  }
   std::map<std::string, std::deque<std::unique_ptr<connection>>> idle;
   std::map<std::uint64_t, std::function<void()>> in_flight;  // how to cancel each pending operation
   std::uint64_t next_id = 0;
@@ -234,18 +258,25 @@ failure make_failure(error e, const std::string& prefix, std::string_view what) 
   return failure{make_error_code(e), prefix + ": " + std::string(what)};
 }
 
+std::string describe(bhttp::verb method, std::string_view url) {
+  return std::string(bhttp::to_string(method)) + " " + url_without_credentials(url);
+}
+
 // Everything one hop needs to describe its failures.
 struct hop_context {
   std::shared_ptr<client_state> state;
   const request_options& options;
   clock_type::time_point deadline;
-  std::string prefix;  // "GET https://host/path" without userinfo
+  bhttp::verb method;
+  std::string_view url;  // the request's URL for this hop (alive as long as the hop)
+  // "GET https://host/path" without userinfo; made only when a failure needs it.
+  std::string prefix() const { return describe(method, url); }
   bool expired() const { return clock_type::now() >= deadline; }
   failure timed_out() const {
-    return make_failure(error::timeout, prefix,
+    return make_failure(error::timeout, prefix(),
                         "timed out after " + std::to_string(options.timeout.count()) + " ms");
   }
-  failure aborted() const { return make_failure(error::connection_closed, prefix, "cancelled: the HTTP client was destroyed"); }
+  failure aborted() const { return make_failure(error::connection_closed, prefix(), "cancelled: the HTTP client was destroyed"); }
 };
 
 std::string tls_failure_reason(SSL* native, const error_code& ec) {
@@ -294,7 +325,7 @@ asio::awaitable<result<std::unique_ptr<connection>>> open_connection(const hop_c
   }
   if (pending->ec) {
     if (hop.expired()) co_return hop.timed_out();
-    co_return make_failure(error::resolve_failed, hop.prefix,
+    co_return make_failure(error::resolve_failed, hop.prefix(),
                            "could not resolve " + t.host + ": " + pending->ec.message());
   }
   const tcp::resolver::results_type endpoints = std::move(pending->results);
@@ -311,7 +342,7 @@ asio::awaitable<result<std::unique_ptr<connection>>> open_connection(const hop_c
   if (state.shut_down) co_return hop.aborted();
   if (connect_ec) {
     if (connect_ec == beast::error::timeout || hop.expired()) co_return hop.timed_out();
-    co_return make_failure(error::connect_failed, hop.prefix,
+    co_return make_failure(error::connect_failed, hop.prefix(),
                            "could not connect to " + t.host + " port " + t.port + ": " + connect_ec.message());
   }
   ++state.stats.connections_opened;
@@ -335,7 +366,7 @@ asio::awaitable<result<std::unique_ptr<connection>>> open_connection(const hop_c
     }
     if (!configured) {
       conn->close();
-      co_return make_failure(error::tls_handshake_failed, hop.prefix, "could not set up TLS for host " + t.host);
+      co_return make_failure(error::tls_handshake_failed, hop.prefix(), "could not set up TLS for host " + t.host);
     }
     conn->tcp().expires_at(hop.deadline);
     auto [hs_ec] = co_await conn->secure->async_handshake(ssl::stream_base::client, use_tuple);
@@ -343,7 +374,7 @@ asio::awaitable<result<std::unique_ptr<connection>>> open_connection(const hop_c
     if (hs_ec) {
       conn->close();
       if (hs_ec == beast::error::timeout || hop.expired()) co_return hop.timed_out();
-      co_return make_failure(error::tls_handshake_failed, hop.prefix,
+      co_return make_failure(error::tls_handshake_failed, hop.prefix(),
                              "TLS handshake with " + t.host + " failed: " + tls_failure_reason(native, hs_ec));
     }
   }
@@ -362,7 +393,9 @@ bool is_idempotent(bhttp::verb v) {
   }
 }
 
-bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+bool has_line_break(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n'; });
+}
 
 struct exchange_outcome {
   std::optional<response> value;
@@ -375,25 +408,32 @@ failure read_failure(const hop_context& hop, const error_code& ec) {
   if (hop.state->shut_down) return hop.aborted();
   if (ec == beast::error::timeout || hop.expired()) return hop.timed_out();
   if (ec == bhttp::error::body_limit)
-    return make_failure(error::body_too_large, hop.prefix,
+    return make_failure(error::body_too_large, hop.prefix(),
                         "response body larger than the limit of " + std::to_string(hop.options.max_response_body) + " bytes");
   if (ec == bhttp::error::header_limit)
-    return make_failure(error::header_too_large, hop.prefix,
+    return make_failure(error::header_too_large, hop.prefix(),
                         "response header larger than the limit of " +
                             std::to_string(hop.state->config.max_header_bytes) + " bytes");
   if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || ec == asio::error::eof ||
       ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
       ec == asio::error::connection_aborted || ec == ssl::error::stream_truncated)
-    return make_failure(error::connection_closed, hop.prefix,
+    return make_failure(error::connection_closed, hop.prefix(),
                         "connection closed by the server before the response was complete (" + ec.message() + ")");
   if (ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category())  // any Beast parse error
-    return make_failure(error::protocol_error, hop.prefix, "malformed response: " + ec.message());
-  return make_failure(error::connection_closed, hop.prefix, "reading the response failed: " + ec.message());
+    return make_failure(error::protocol_error, hop.prefix(), "malformed response: " + ec.message());
+  return make_failure(error::connection_closed, hop.prefix(), "reading the response failed: " + ec.message());
 }
+
+// A request as it goes on the wire, built once per hop (and reused by the retry).
+struct wire_request {
+  std::string bytes;       // start line, header fields, blank line, body
+  bool head = false;       // a HEAD response announces a body it never sends
+  bool keep_alive = true;  // no "Connection: close" from the caller
+};
 
 template <class Stream>
 asio::awaitable<exchange_outcome> exchange_on(const hop_context& hop, connection& conn, Stream& stream,
-                                              const bhttp::request<bhttp::string_body>& message) {
+                                              const wire_request& message) {
   client_state& state = *hop.state;
   exchange_outcome out;
   cancel_hook hook(state, [c = &conn] { c->close(); });
@@ -402,32 +442,33 @@ asio::awaitable<exchange_outcome> exchange_on(const hop_context& hop, connection
     out.fail = hop.timed_out();
     co_return out;
   }
+  // One deadline for the whole exchange: it bounds the write and every read below.
   conn.tcp().expires_at(hop.deadline);
-  auto [write_ec, written] = co_await bhttp::async_write(stream, message, use_tuple);
+  auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(message.bytes), use_tuple);
   if (write_ec) {
     out.nothing_received = !(write_ec == beast::error::timeout || hop.expired() || state.shut_down);
     if (state.shut_down) out.fail = hop.aborted();
     else if (write_ec == beast::error::timeout || hop.expired()) out.fail = hop.timed_out();
-    else out.fail = make_failure(error::connection_closed, hop.prefix, "sending the request failed: " + write_ec.message());
+    else out.fail = make_failure(error::connection_closed, hop.prefix(), "sending the request failed: " + write_ec.message());
     co_return out;
   }
   ++state.stats.requests_sent;
 
-  const bool head = message.method() == bhttp::verb::head;
   std::optional<bhttp::response_parser<bhttp::string_body>> parser;
   for (;;) {
     parser.emplace();
     parser->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(state.config.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     parser->body_limit(hop.options.max_response_body);
-    if (head) parser->skip(true);  // a HEAD response announces a body it never sends
+    if (message.head) parser->skip(true);  // a HEAD response announces a body it never sends
 
-    conn.tcp().expires_at(hop.deadline);
-    auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, conn.buffer, *parser, use_tuple);
-    if (header_ec) {
+    // Header and body in one read: an interim response (1xx) has no body, so the
+    // read ends after its header and the loop reads the next response.
+    auto [read_ec, read_bytes] = co_await bhttp::async_read(stream, conn.buffer, *parser, use_tuple);
+    if (read_ec) {
       out.nothing_received = !parser->got_some() && conn.buffer.size() == 0 &&
-                             header_ec != beast::error::timeout && !hop.expired() && !state.shut_down;
-      out.fail = read_failure(hop, header_ec);
+                             read_ec != beast::error::timeout && !hop.expired() && !state.shut_down;
+      out.fail = read_failure(hop, read_ec);
       co_return out;
     }
     const unsigned status = parser->get().result_int();
@@ -435,53 +476,83 @@ asio::awaitable<exchange_outcome> exchange_on(const hop_context& hop, connection
     if (status >= 100 && status < 200 && status != 101) continue;
     break;
   }
-  if (!parser->is_done()) {
-    conn.tcp().expires_at(hop.deadline);
-    auto [body_ec, body_bytes] = co_await bhttp::async_read(stream, conn.buffer, *parser, use_tuple);
-    if (body_ec) {
-      out.fail = read_failure(hop, body_ec);
-      co_return out;
-    }
-  }
 
   auto& m = parser->get();
   response r;
   r.status = m.result_int();
   r.reason = std::string(m.reason());
+  r.headers.reserve(static_cast<std::size_t>(std::distance(m.begin(), m.end())));
   for (const auto& field : m) r.headers.push_back(header{std::string(field.name_string()), std::string(field.value())});
   r.body = std::move(m.body());
-  out.keep_alive = m.keep_alive() && message.keep_alive() && !parser->need_eof() && r.status != 101;
+  out.keep_alive = m.keep_alive() && message.keep_alive && !parser->need_eof() && r.status != 101;
   out.value = std::move(r);
   co_return out;
 }
 
-asio::awaitable<exchange_outcome> exchange(const hop_context& hop, connection& conn,
-                                           const bhttp::request<bhttp::string_body>& message) {
-  if (conn.secure) co_return co_await exchange_on(hop, conn, *conn.secure, message);
-  co_return co_await exchange_on(hop, conn, *conn.plain, message);
+// Optional whitespace around a field value, as Beast trims it.
+std::string_view trim_ows(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
 }
 
-result<bhttp::request<bhttp::string_body>> build_message(const hop_context& hop, const request& req, const target& t) {
-  bhttp::request<bhttp::string_body> message{req.method, t.resource, 11};
+// The bytes Beast's serializer writes for the bhttp::request<string_body> this
+// client used to build (same fields, same order: a repeated name is kept next to
+// its first occurrence; Host, User-Agent and Content-Length last), without
+// building the message and walking its buffer sequence.
+result<wire_request> build_message(const hop_context& hop, const request& req, const target& t) {
+  struct field_ref {
+    std::string_view name, value;
+  };
+  std::vector<field_ref> fields;
+  fields.reserve(req.headers.size() + 3);
+  const auto add = [&](std::string_view name, std::string_view value) {
+    // Beast's field length limit (its offsets are 16 bits); over it, it throws.
+    if (name.size() + 2 > std::numeric_limits<std::uint16_t>::max()) throw std::length_error("field name too large");
+    if (value.size() + 2 > std::numeric_limits<std::uint16_t>::max()) throw std::length_error("field value too large");
+    auto at = fields.end();
+    for (auto it = fields.begin(); it != fields.end(); ++it)
+      if (beast::iequals(it->name, name)) at = it + 1;
+    fields.insert(at, field_ref{name, trim_ows(value)});
+  };
+  const auto has = [&](std::string_view name) {
+    return std::any_of(fields.begin(), fields.end(), [&](const field_ref& f) { return beast::iequals(f.name, name); });
+  };
   for (const auto& h : req.headers) {
     if (h.name.empty() || has_line_break(h.name) || h.name.find(':') != std::string::npos)
-      return make_failure(error::bad_url, hop.prefix, "invalid header name");
+      return make_failure(error::bad_url, hop.prefix(), "invalid header name");
     // Only the name is reported: values may be secrets.
-    if (has_line_break(h.value)) return make_failure(error::bad_url, hop.prefix, "header " + h.name + " contains a line break");
+    if (has_line_break(h.value)) return make_failure(error::bad_url, hop.prefix(), "header " + h.name + " contains a line break");
     // The client frames the body itself.
     if (beast::iequals(h.name, "Content-Length") || beast::iequals(h.name, "Transfer-Encoding")) continue;
-    message.insert(h.name, h.value);
+    add(h.name, h.value);
   }
-  if (message.find(bhttp::field::host) == message.end()) message.set(bhttp::field::host, t.host_header);
-  if (message.find(bhttp::field::user_agent) == message.end() && !hop.state->config.user_agent.empty())
-    message.set(bhttp::field::user_agent, hop.state->config.user_agent);
-  if (!req.body.empty()) {
-    message.body() = req.body;
-    message.content_length(req.body.size());
-  } else if (req.method == bhttp::verb::post || req.method == bhttp::verb::put || req.method == bhttp::verb::patch) {
-    message.content_length(0);
+  if (!has("Host")) add("Host", t.host_header);
+  if (!has("User-Agent") && !hop.state->config.user_agent.empty()) add("User-Agent", hop.state->config.user_agent);
+  std::string length;
+  if (!req.body.empty()) length = std::to_string(req.body.size());
+  else if (req.method == bhttp::verb::post || req.method == bhttp::verb::put || req.method == bhttp::verb::patch) length = "0";
+  if (!length.empty()) add("Content-Length", length);
+
+  wire_request out;
+  out.head = req.method == bhttp::verb::head;
+  // As Beast's keep_alive() for HTTP/1.1: the first Connection field decides.
+  for (const auto& f : fields) {
+    if (beast::iequals(f.name, "Connection")) {
+      out.keep_alive = !bhttp::token_list{f.value}.exists("close");
+      break;
+    }
   }
-  return message;
+  const std::string_view method = bhttp::to_string(req.method);
+  std::size_t size = method.size() + 1 + t.resource.size() + 11 + 2 + req.body.size();
+  for (const auto& f : fields) size += f.name.size() + 2 + f.value.size() + 2;
+  std::string& w = out.bytes;
+  w.reserve(size);
+  w.append(method).append(1, ' ').append(t.resource).append(" HTTP/1.1\r\n");
+  for (const auto& f : fields) w.append(f.name).append(": ").append(f.value).append("\r\n");
+  w.append("\r\n");
+  w.append(req.body);
+  return out;
 }
 
 // One hop: a pooled or new connection, and once more on a new connection when a
@@ -500,7 +571,10 @@ asio::awaitable<result<response>> send_hop(const hop_context& hop, const request
       conn = std::move(*opened);
       if (log::enabled(log::level::debug)) log::debug("opened HTTP connection", {{"origin", t.origin}});
     }
-    auto out = co_await exchange(hop, *conn, *message);
+    // Not `c ? co_await a : co_await b`: GCC 12 miscompiles co_await in a conditional expression.
+    exchange_outcome out;
+    if (conn->secure) out = co_await exchange_on(hop, *conn, *conn->secure, *message);
+    else out = co_await exchange_on(hop, *conn, *conn->plain, *message);
     if (out.value) {
       out.value->url = req.url;
       if (out.keep_alive && !state.shut_down) state.put_idle(std::move(conn));
@@ -525,45 +599,44 @@ void remove_headers(std::vector<header>& headers, std::string_view name) {
   std::erase_if(headers, [&](const header& h) { return beast::iequals(h.name, name); });
 }
 
-std::string describe(bhttp::verb method, std::string_view url) {
-  return std::string(bhttp::to_string(method)) + " " + url_without_credentials(url);
-}
-
-asio::awaitable<result<response>> run_send(std::shared_ptr<client_state> state, request req, request_options options) {
+// req: the caller's request, owned by client::send's frame; redirects change it,
+// after saving its first URL in first_url.
+asio::awaitable<result<response>> run_send(std::shared_ptr<client_state> state, request& req, request_options options,
+                                           std::string& first_url) {
   // Saturated: a caller may pass milliseconds::max() to mean "no deadline".
   const auto now = clock_type::now();
   const auto deadline = options.timeout >= std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::time_point::max() - now)
                             ? clock_type::time_point::max()
                             : now + std::chrono::duration_cast<clock_type::duration>(options.timeout);
-  const auto original = parse_target(req.url);
+  const auto original = state->target_for(req.url);
   if (!original)
     co_return make_failure(error::bad_url, describe(req.method, req.url), "not an absolute http:// or https:// URL");
-  target current = *original;
+  std::shared_ptr<const target> current = original;
   bool left_origin = false;
   const bool may_follow = options.follow_redirects &&
                           (req.method == bhttp::verb::get || req.method == bhttp::verb::head);
 
   for (int redirects = 0;; ++redirects) {
     state->sweep_expired();
-    hop_context hop{state, options, deadline, describe(req.method, req.url)};
-    auto res = co_await send_hop(hop, req, current);
+    hop_context hop{state, options, deadline, req.method, req.url};
+    auto res = co_await send_hop(hop, req, *current);
     if (!res || !may_follow || !is_redirect(res->status)) co_return res;
     const auto location = find_header(res->headers, "Location");
     if (!location) co_return res;
     if (redirects >= options.max_redirects)
-      co_return make_failure(error::too_many_redirects, hop.prefix,
+      co_return make_failure(error::too_many_redirects, hop.prefix(),
                              "more than " + std::to_string(options.max_redirects) + " redirects");
 
     auto reference = urls::parse_uri_reference(*location);
     auto base = urls::parse_uri(req.url);
     urls::url next;
     if (reference.has_error() || base.has_error() || urls::resolve(*base, *reference, next).has_error())
-      co_return make_failure(error::bad_url, hop.prefix,
+      co_return make_failure(error::bad_url, hop.prefix(),
                              "redirect " + std::to_string(res->status) + " to an invalid Location");
     next.remove_fragment();
-    auto next_target = parse_target(next.buffer());
+    auto next_target = state->target_for(next.buffer());
     if (!next_target)
-      co_return make_failure(error::bad_url, hop.prefix,
+      co_return make_failure(error::bad_url, hop.prefix(),
                              "redirect to a URL that is not http(s): " + url_without_credentials(next.buffer()));
 
     // Credentials are for the origin the caller chose; once a hop leaves it they
@@ -572,10 +645,11 @@ asio::awaitable<result<response>> run_send(std::shared_ptr<client_state> state, 
       left_origin = true;
       remove_headers(req.headers, "Authorization");
     }
-    if (next_target->origin != current.origin) remove_headers(req.headers, "Host");
+    if (next_target->origin != current->origin) remove_headers(req.headers, "Host");
     if (res->status == 301 || res->status == 302 || res->status == 303) req.body.clear();
+    if (first_url.empty()) first_url = req.url;
     req.url = std::string(next.buffer());
-    current = std::move(*next_target);
+    current = std::move(next_target);
   }
 }
 
@@ -678,11 +752,12 @@ client::~client() { impl_->state_->shut_down_now(); }
 asio::awaitable<result<response>> client::send(request req, request_options options) {
   // Copied before the first suspension: the client may be gone when this resumes.
   auto state = impl_->state_;
-  const std::string prefix = describe(req.method, req.url);
+  std::string first_url;  // the URL given, once a redirect has replaced req.url
   try {
-    co_return co_await run_send(std::move(state), std::move(req), options);
+    co_return co_await run_send(std::move(state), req, options, first_url);
   } catch (const std::exception& e) {
-    co_return make_failure(error::protocol_error, prefix, std::string("internal error: ") + e.what());
+    co_return make_failure(error::protocol_error, describe(req.method, first_url.empty() ? req.url : first_url),
+                           std::string("internal error: ") + e.what());
   }
 }
 

@@ -9,9 +9,24 @@
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
 
 namespace oauth2_rest {
 namespace {
@@ -27,6 +42,110 @@ std::string read_file(const std::filesystem::path& p) {
   s << in.rdbuf();
   return s.str();
 }
+
+// The built executable with its stdin and stdout on pipes held by the test, so
+// a test can write a line and read the events it produced while stdin is still
+// open. stderr goes to a file. SIGKILLed if still running when destroyed.
+class interactive_process {
+ public:
+  interactive_process(const std::vector<std::string>& args, const std::filesystem::path& err_file) {
+    int in_pipe[2], out_pipe[2];
+    if (pipe2(in_pipe, O_CLOEXEC) || pipe2(out_pipe, O_CLOEXEC)) throw std::runtime_error("pipe failed");
+    std::vector<std::string> argv_strings{OAUTH2_REST_BINARY};
+    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_strings) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const std::string err_path = err_file.string();
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      dup2(in_pipe[0], 0);
+      dup2(out_pipe[1], 1);
+      const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (err >= 0) dup2(err, 2);
+      execve(argv[0], argv.data(), environ);
+      _exit(127);
+    }
+    close(in_pipe[0]);
+    close(out_pipe[1]);
+    in_ = in_pipe[1];
+    out_ = out_pipe[0];
+    signal(SIGPIPE, SIG_IGN);
+  }
+  ~interactive_process() {
+    close_stdin();
+    if (out_ >= 0) close(out_);
+    if (!exit_code_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  interactive_process(const interactive_process&) = delete;
+  interactive_process& operator=(const interactive_process&) = delete;
+
+  bool write_stdin(const std::string& text) {
+    std::size_t done = 0;
+    while (done < text.size()) {
+      const ssize_t n = write(in_, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      done += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+  void close_stdin() {
+    if (in_ >= 0) close(in_);
+    in_ = -1;
+  }
+
+  // The next complete stdout line; nullopt at end of output, or when none came
+  // within `limit` (a safety net so a broken build fails instead of hanging the suite).
+  std::optional<std::string> read_line(std::chrono::seconds limit = std::chrono::seconds(30)) {
+    const auto give_up = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      if (auto nl = pending_.find('\n'); nl != std::string::npos) {
+        std::string line = pending_.substr(0, nl);
+        pending_.erase(0, nl + 1);
+        return line;
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return std::nullopt;
+      pollfd p{out_, POLLIN, 0};
+      const int ready = poll(&p, 1, static_cast<int>(left.count()));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready <= 0) continue;
+      char buf[4096];
+      const ssize_t n = read(out_, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return std::nullopt;
+      pending_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+
+  // The exit code; nullopt if it has not exited within `limit` (then it is killed by the destructor).
+  std::optional<int> wait_exit(std::chrono::seconds limit = std::chrono::seconds(30)) {
+    const auto give_up = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      int status = 0;
+      const pid_t r = waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return exit_code_;
+      }
+      if (r < 0 && errno != EINTR) return std::nullopt;
+      if (std::chrono::steady_clock::now() >= give_up) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int in_ = -1;
+  int out_ = -1;
+  std::string pending_;
+  std::optional<int> exit_code_;
+};
 
 class local_mode_test : public ::testing::Test {
  protected:
@@ -158,6 +277,59 @@ TEST_F(local_mode_test, concurrent_messages_keep_their_events_together) {
   EXPECT_EQ(ends.size(), 40u);
   for (auto& [id, n] : ends) EXPECT_EQ(n, 1) << id;
   EXPECT_EQ(api.token_requests(), 1u);
+}
+
+TEST_F(local_mode_test, events_are_written_while_stdin_is_still_open) {
+  // Output is buffered and flushed once the work at hand is done: a message's
+  // events must reach stdout without waiting for more input or for end of input.
+  auto config = write_config();
+  interactive_process child({"process", "--config", config.string(), "--concurrency", "4"}, dir.path() / "err.log");
+
+  auto read_events_until_end = [&](const std::string& id) {
+    std::vector<json::object> got;
+    while (auto line = child.read_line()) {
+      boost::system::error_code ec;
+      auto v = json::parse(*line, ec);
+      EXPECT_FALSE(ec) << "stdout line is not JSON: " << *line;
+      if (ec) break;
+      got.push_back(v.as_object());
+      if (got.back().at("event").as_string() == "end") {
+        EXPECT_EQ(got.back().at("id").as_string(), id);
+        break;
+      }
+    }
+    return got;
+  };
+
+  ASSERT_TRUE(child.write_stdin(R"({"id":"first","body":{"url":"/items/1","method":"GET"}})" "\n"));
+  auto first = read_events_until_end("first");
+  std::vector<std::string> kinds;
+  for (auto& e : first) kinds.push_back(std::string(e.at("event").as_string()));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"updateKeys", "data", "end"}));
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(first[1].at("message").at("body").at("statusCode").as_int64(), 200);
+
+  // stdin still open: a second line, then a line that is not JSON, each answered before the next is written.
+  ASSERT_TRUE(child.write_stdin(R"({"id":"second","body":{"url":"/items","method":"GET"}})" "\n"));
+  auto second = read_events_until_end("second");
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_EQ(second[0].at("event").as_string(), "data");
+
+  ASSERT_TRUE(child.write_stdin("not json\n"));
+  auto bad = child.read_line();
+  ASSERT_TRUE(bad.has_value()) << "no event for a bad line while stdin is open";
+  auto bad_event = json::parse(*bad).as_object();
+  EXPECT_EQ(bad_event.at("event").as_string(), "error");
+  EXPECT_NE(std::string(bad_event.at("error").at("message").as_string()).find("line 3"), std::string::npos);
+  auto bad_end = child.read_line();
+  ASSERT_TRUE(bad_end.has_value());
+  EXPECT_EQ(json::parse(*bad_end).at("id").as_int64(), 3);
+
+  child.close_stdin();
+  EXPECT_FALSE(child.read_line().has_value()) << "nothing more after end of input";
+  EXPECT_EQ(child.wait_exit(), 0);
+  EXPECT_EQ(api.token_requests(), 1u);
+  EXPECT_EQ(api.api_requests(), 2u);
 }
 
 TEST_F(local_mode_test, invalid_config_exits_1_naming_the_field) {

@@ -4,7 +4,10 @@
 // one JSON event per line on stdout, logs on stderr. A line that is not
 // valid JSON yields an error event and processing goes on. Up to
 // `concurrency` messages run at once; the events of one message are written
-// together, in order, when it ends. A new token is written back to the config
+// together, in order, when it ends. stdout is written in batches: the events of
+// the messages that ended are flushed once the work ready at that moment is done
+// (and at the end), never held back waiting for more input. stdin is read in
+// chunks, about one chunk ahead of the lines waiting for a free slot. A new token is written back to the config
 // file atomically (temporary file + rename), so the next run reuses it; the
 // updateKeys event on stdout shows the keys with secrets redacted.
 #pragma once
