@@ -14,7 +14,7 @@
 // the same way again without being run.
 //
 // Up to prefetch messages are processed at once, all on one thread (the
-// executor); the AMQP connection lives on its own thread (broker_client).
+// executor), which also serves the AMQP connection (broker_client).
 #pragma once
 
 #include "action/http_request_action.hpp"
