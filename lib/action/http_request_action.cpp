@@ -9,6 +9,7 @@
 #include "util/uuid.hpp"
 
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/container/small_vector.hpp>
 #include <boost/json/value.hpp>
 
 namespace oauth2_rest::action {
@@ -41,28 +42,6 @@ std::string describe_status(const api_request& req, const http::response& r) {
   return text;
 }
 
-json::object output_message(const http::response& r) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  headers.reserve(r.headers.size());
-  for (const auto& h : r.headers) headers.emplace_back(h.name, h.value);
-  auto content_type = http::find_header(r.headers, "Content-Type").value_or("");
-  auto decoded = decode_response_body(content_type, r.body);
-
-  json::object body;
-  body["statusCode"] = static_cast<std::int64_t>(r.status);
-  body["headers"] = response_headers_json(headers);
-  body["body"] = std::move(decoded.body);
-  if (decoded.base64) body["bodyEncoding"] = "base64";
-
-  json::object message;
-  message["id"] = new_uuid_v4();
-  message["attachments"] = json::object{};
-  message["body"] = std::move(body);
-  message["headers"] = json::object{};
-  message["metadata"] = json::object{};
-  return message;
-}
-
 http::request to_http_request(const api_request& req, const oauth2::token& t) {
   http::request out;
   out.method = req.method;
@@ -80,6 +59,30 @@ void set_bearer(http::request& r, const oauth2::token& t) {
 }
 
 }  // namespace
+
+json::object output_message(const http::response& r) {
+  // The headers are read in place (views), and every object gets its final
+  // capacity at once: no copies of the header strings, no table regrowth.
+  boost::container::small_vector<header_view, 24> headers;
+  headers.reserve(r.headers.size());
+  for (const auto& h : r.headers) headers.push_back({h.name, h.value});
+  auto content_type = http::find_header(r.headers, "Content-Type").value_or("");
+  auto decoded = decode_response_body(content_type, r.body);
+
+  json::object body(4);
+  body.emplace("statusCode", static_cast<std::int64_t>(r.status));
+  body.emplace("headers", response_headers_json_of(headers));
+  body.emplace("body", std::move(decoded.body));
+  if (decoded.base64) body.emplace("bodyEncoding", "base64");
+
+  json::object message(5);
+  message.emplace("id", new_uuid_v4());
+  message.emplace("attachments", json::object());
+  message.emplace("body", std::move(body));
+  message.emplace("headers", json::object());
+  message.emplace("metadata", json::object());
+  return message;
+}
 
 result<oauth2::client_credentials> make_credentials(const action_config& config) {
   if (!is_http_url(config.token_url)) {

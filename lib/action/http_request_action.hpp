@@ -48,6 +48,10 @@ inline constexpr const char* credential_keys[] = {
 // and Client Authentication parsed; fails naming the bad field.
 result<oauth2::client_credentials> make_credentials(const action_config& config);
 
+// The data event's message for an API response: {id (a new UUID), attachments,
+// body: {statusCode, headers, body, bodyEncoding?}, headers, metadata}.
+boost::json::object output_message(const http::response& r);
+
 class http_request_action {
  public:
   // cfg: the step's configuration with the credential keys merged in.

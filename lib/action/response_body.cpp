@@ -7,6 +7,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
+#include <boost/json/parser.hpp>
 
 #include <array>
 #include <cmath>
@@ -82,10 +83,40 @@ bool append_sanitized_utf8(std::string_view in, std::string& out) {
   return valid;
 }
 
+bool is_ascii(std::string_view in) {
+  unsigned char any = 0;
+  for (char c : in) any |= static_cast<unsigned char>(c);
+  return any < 0x80;
+}
+
 bool is_valid_utf8(std::string_view in) {
+  if (is_ascii(in)) return true;
   std::string scratch;
   return append_sanitized_utf8(in, scratch);
 }
+
+// ASCII lower case of short text without a heap allocation (header names,
+// media types); longer text goes to a string.
+class lowered {
+ public:
+  explicit lowered(std::string_view s) {
+    char* dst = buf_.data();
+    if (s.size() > buf_.size()) {
+      long_.resize(s.size());
+      dst = long_.data();
+    }
+    for (std::size_t i = 0; i < s.size(); ++i) dst[i] = detail::to_lower(s[i]);
+    view_ = std::string_view(dst, s.size());
+  }
+  lowered(const lowered&) = delete;
+  lowered& operator=(const lowered&) = delete;
+  std::string_view view() const { return view_; }
+
+ private:
+  std::array<char, 64> buf_;
+  std::string long_;
+  std::string_view view_;
+};
 
 // windows-1252 0x80-0x9F; the five unassigned bytes map to the C1 control of
 // the same number, as in the WHATWG index.
@@ -156,15 +187,10 @@ encoding encoding_of(std::string_view label, bool& utf16_unspecified) {
   return encoding::utf8;  // utf-8 and anything we do not know
 }
 
-struct content_type_parts {
-  std::string media;    // lower case, no parameters
-  std::string charset;  // as written, unquoted; empty when absent
-};
-
-content_type_parts split_content_type(std::string_view content_type) {
-  content_type_parts parts;
-  std::size_t semi = content_type.find(';');
-  parts.media = detail::to_lower(detail::trim(content_type.substr(0, semi)));
+// The charset parameter of a content type whose media type ends at `semi`: as
+// written, unquoted, a view of the header; empty when absent.
+std::string_view charset_parameter(std::string_view content_type, std::size_t semi) {
+  std::string_view charset;
   while (semi != std::string_view::npos) {
     content_type.remove_prefix(semi + 1);
     semi = content_type.find(';');
@@ -175,9 +201,9 @@ content_type_parts split_content_type(std::string_view content_type) {
     std::string_view value = detail::trim(param.substr(eq + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
       value = value.substr(1, value.size() - 2);
-    parts.charset = std::string(detail::trim(value));
+    charset = detail::trim(value);
   }
-  return parts;
+  return charset;
 }
 
 bool ends_with(std::string_view s, std::string_view suffix) { return s.ends_with(suffix); }
@@ -220,26 +246,78 @@ constexpr std::size_t max_json_depth = 256;
 
 
 bool try_parse_json(std::string_view text, boost::json::value& out) {
-  boost::json::parse_options options;
-  options.max_depth = max_json_depth;
+  // One parser per thread: its working stack is kept between responses.
+  thread_local boost::json::parser parser({}, [] {
+    boost::json::parse_options options;
+    options.max_depth = max_json_depth;
+    return options;
+  }());
   boost::system::error_code ec;
-  out = boost::json::parse(text, ec, {}, options);
-  if (ec) return false;
+  parser.reset();
+  parser.write(text.data(), text.size(), ec);
+  if (ec) {
+    parser.reset();
+    return false;
+  }
+  out = parser.release();
   replace_non_finite(out);  // depth is bounded by max_json_depth
   return true;
 }
 
+bool starts_with_bom(std::string_view b) {
+  return b.starts_with("\xEF\xBB\xBF") || b.starts_with("\xFF\xFE") || b.starts_with("\xFE\xFF");
+}
+
+// Whether to_utf8(body, charset) would return the body unchanged: UTF-8 (by
+// label), no byte order mark, nothing to replace.
+bool already_utf8(std::string_view body, std::string_view charset) {
+  bool utf16_unspecified = false;
+  return !starts_with_bom(body) && encoding_of(charset, utf16_unspecified) == encoding::utf8 &&
+         is_valid_utf8(body);
+}
+
 decoded_body as_text_or_json(std::string_view body, std::string_view charset, bool want_json) {
-  std::string text = to_utf8(body, charset);
+  std::string converted;
+  std::string_view text = body;  // no copy for the usual UTF-8 body
+  if (!already_utf8(body, charset)) {
+    converted = to_utf8(body, charset);
+    text = converted;
+  }
   if (want_json) {
     boost::json::value parsed;
     if (try_parse_json(text, parsed)) return {std::move(parsed), false};
   }
-  return {boost::json::value(boost::json::string(std::move(text))), false};
+  return {boost::json::value(boost::json::string(text)), false};
 }
 
-bool starts_with_bom(std::string_view b) {
-  return b.starts_with("\xEF\xBB\xBF") || b.starts_with("\xFF\xFE") || b.starts_with("\xFE\xFF");
+// Appends one header to the output object: name lower-cased, name and value
+// with invalid UTF-8 replaced; a repeated name makes an array of its values.
+void add_header(boost::json::object& out, std::string_view name, std::string_view value) {
+  std::string sanitized_name;
+  std::string sanitized_value;
+  // ASCII (the usual case) needs no replacement: lower-cased in place, value used as it is.
+  const lowered lower_name(name);
+  std::string_view key = lower_name.view();
+  if (!is_ascii(key)) {
+    append_sanitized_utf8(key, sanitized_name);
+    key = sanitized_name;
+  }
+  std::string_view text = value;
+  if (!is_ascii(text)) {
+    append_sanitized_utf8(value, sanitized_value);
+    text = sanitized_value;
+  }
+  auto [it, inserted] = out.emplace(key, text);
+  if (inserted) return;
+  if (auto* existing = it->value().if_array()) {
+    existing->emplace_back(text);
+  } else {
+    boost::json::array values;
+    values.reserve(2);
+    values.emplace_back(std::move(it->value()));
+    values.emplace_back(text);
+    it->value() = std::move(values);
+  }
 }
 
 }  // namespace
@@ -275,19 +353,21 @@ std::string to_utf8(std::string_view bytes, std::string_view charset) {
 
 decoded_body decode_response_body(std::string_view content_type, std::string_view body) {
   if (body.empty()) return {boost::json::value(boost::json::object()), false};
-  content_type_parts parts = split_content_type(content_type);
-  switch (kind_of(parts.media)) {
+  const std::size_t semi = content_type.find(';');
+  const lowered media(detail::trim(content_type.substr(0, semi)));  // lower case, no parameters
+  const std::string_view charset = charset_parameter(content_type, semi);
+  switch (kind_of(media.view())) {
     case body_kind::json:
-      return as_text_or_json(body, parts.charset, true);
+      return as_text_or_json(body, charset, true);
     case body_kind::text:
-      return as_text_or_json(body, parts.charset, false);
+      return as_text_or_json(body, charset, false);
     case body_kind::binary:
       return {boost::json::value(boost::json::string(base64_encode(body))), true};
     case body_kind::unknown:
       break;
   }
   // A declared charset says the bytes are text; otherwise look at them.
-  if (!parts.charset.empty()) return as_text_or_json(body, parts.charset, false);
+  if (!charset.empty()) return as_text_or_json(body, charset, false);
   if (starts_with_bom(body) || is_valid_utf8(body)) return as_text_or_json(body, "", true);
   return {boost::json::value(boost::json::string(base64_encode(body))), true};
 }
@@ -295,23 +375,15 @@ decoded_body decode_response_body(std::string_view content_type, std::string_vie
 boost::json::object response_headers_json(
     const std::vector<std::pair<std::string, std::string>>& headers) {
   boost::json::object out;
-  for (const auto& [name, value] : headers) {
-    std::string key;
-    append_sanitized_utf8(detail::to_lower(name), key);
-    std::string text;
-    append_sanitized_utf8(value, text);
-    auto it = out.find(key);
-    if (it == out.end()) {
-      out.emplace(key, boost::json::string(std::move(text)));
-    } else if (auto* existing = it->value().if_array()) {
-      existing->emplace_back(boost::json::string(std::move(text)));
-    } else {
-      boost::json::array values;
-      values.emplace_back(std::move(it->value()));
-      values.emplace_back(boost::json::string(std::move(text)));
-      it->value() = std::move(values);
-    }
-  }
+  out.reserve(headers.size());
+  for (const auto& [name, value] : headers) add_header(out, name, value);
+  return out;
+}
+
+boost::json::object response_headers_json_of(std::span<const header_view> headers) {
+  boost::json::object out;
+  out.reserve(headers.size());
+  for (const auto& h : headers) add_header(out, h.name, h.value);
   return out;
 }
 

@@ -38,6 +38,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -57,6 +58,13 @@ decoded_body decode_response_body(std::string_view content_type, std::string_vie
 // once -> a string. Values that are not valid UTF-8 get U+FFFD replacements.
 boost::json::object response_headers_json(
     const std::vector<std::pair<std::string, std::string>>& headers);
+
+// The same for headers seen in place (e.g. an http::response's), without copies.
+struct header_view {
+  std::string_view name;
+  std::string_view value;
+};
+boost::json::object response_headers_json_of(std::span<const header_view> headers);
 
 // Text in `charset` (a charset label as above; empty or unknown = utf-8)
 // converted to valid UTF-8. A leading byte order mark is removed.

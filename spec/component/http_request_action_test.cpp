@@ -1,5 +1,6 @@
 // The httpRequest action end to end: real token endpoint and API servers on loopback.
 #include "action/http_request_action.hpp"
+#include "action/response_body.hpp"
 
 #include "support/async_run.hpp"
 #include "support/demo_api.hpp"
@@ -14,6 +15,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <random>
+#include <regex>
 
 namespace oauth2_rest {
 namespace {
@@ -357,6 +360,111 @@ TEST_F(tls_action_test, https_api_with_a_trusted_ca_works_and_a_wrong_host_name_
   ASSERT_EQ(refused.of("error").size(), 1u) << refused.all_text();
   EXPECT_EQ(refused.of("error")[0].name, "TokenError");
   EXPECT_EQ(wrong_name.request_count(), 0u) << "nothing may be sent to an unverified server";
+}
+
+// output_message reads the response's headers in place and sizes its objects
+// once: the same message as building it key by key from copies.
+std::vector<std::string> key_order(const json::object& o) {
+  std::vector<std::string> out;
+  for (const auto& kv : o) out.emplace_back(kv.key());
+  return out;
+}
+
+TEST(output_message, status_headers_and_body_as_before) {
+  http::response r;
+  r.status = 201;
+  r.reason = "Created";
+  r.headers = {{"Content-Type", "application/json; charset=utf-8"},
+               {"Set-Cookie", "a=1"},
+               {"X-Caf\xC3\xA9", "caf\xE9"},  // a non-ASCII name, a latin-1 value
+               {"SET-COOKIE", "b=2"},
+               {"set-cookie", "c=3"},
+               {"Content-Length", "25"}};
+  r.body = R"({"id":1,"name":"Anvil"})";
+  const json::object m = action::output_message(r);
+  EXPECT_EQ(key_order(m), (std::vector<std::string>{"id", "attachments", "body", "headers", "metadata"}));
+  static const std::regex v4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  EXPECT_TRUE(std::regex_match(std::string(m.at("id").as_string()), v4)) << m.at("id");
+  EXPECT_EQ(m.at("attachments"), json::object{});
+  EXPECT_EQ(m.at("headers"), json::object{});
+  EXPECT_EQ(m.at("metadata"), json::object{});
+  const auto& body = m.at("body").as_object();
+  EXPECT_EQ(key_order(body), (std::vector<std::string>{"statusCode", "headers", "body"}));
+  EXPECT_EQ(body.at("statusCode"), 201);
+  EXPECT_EQ(body.at("body"), json::parse(R"({"id":1,"name":"Anvil"})"));
+  std::vector<std::pair<std::string, std::string>> copies;
+  for (const auto& h : r.headers) copies.emplace_back(h.name, h.value);
+  const json::object expected_headers = action::response_headers_json(copies);
+  EXPECT_EQ(json::serialize(body.at("headers")), json::serialize(expected_headers));
+  EXPECT_EQ(json::serialize(body.at("headers")),
+            R"({"content-type":"application/json; charset=utf-8","set-cookie":["a=1","b=2","c=3"],)"
+            "\"x-caf\xC3\xA9\":\"caf\xEF\xBF\xBD\",\"content-length\":\"25\"}");
+}
+
+TEST(output_message, binary_body_is_base64_with_the_flag_and_empty_body_is_an_object) {
+  http::response r;
+  r.status = 200;
+  r.headers = {{"Content-Type", "image/png"}};
+  r.body = std::string("\x89PNG\0\xFF", 6);
+  const json::object m = action::output_message(r);
+  const auto& body = m.at("body").as_object();
+  EXPECT_EQ(key_order(body), (std::vector<std::string>{"statusCode", "headers", "body", "bodyEncoding"}));
+  EXPECT_EQ(body.at("body"), "iVBORwD/");
+  EXPECT_EQ(body.at("bodyEncoding"), "base64");
+
+  http::response empty;
+  empty.status = 204;
+  const json::object e = action::output_message(empty);
+  EXPECT_EQ(e.at("body").at("body"), json::object{});
+  EXPECT_EQ(e.at("body").at("headers"), json::object{});
+  EXPECT_NE(e.at("id"), m.at("id"));
+}
+
+// What response_headers_json did before (copies, a search, then an insert).
+// (to_utf8 with no charset is the UTF-8 repair; no name or value here starts
+// with a byte order mark.)
+json::object reference_headers(const std::vector<std::pair<std::string, std::string>>& headers) {
+  json::object out;
+  for (const auto& [name, value] : headers) {
+    std::string lower = name;
+    for (auto& c : lower)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    std::string key = action::to_utf8(lower, "");
+    std::string text = action::to_utf8(value, "");
+    auto it = out.find(key);
+    if (it == out.end()) {
+      out.emplace(key, json::string(text));
+    } else if (auto* existing = it->value().if_array()) {
+      existing->emplace_back(json::string(text));
+    } else {
+      json::array values;
+      values.emplace_back(std::move(it->value()));
+      values.emplace_back(json::string(text));
+      it->value() = std::move(values);
+    }
+  }
+  return out;
+}
+
+TEST(output_message, headers_in_place_match_the_copied_form_for_any_bytes) {
+  std::mt19937 rng(11);
+  const std::string alphabet = "aZQ-_ \x80\xC3\xA9\xFF\xE2\x82\xAC\xF0\x9F\x98\x80\xED\xA0";
+  for (int round = 0; round < 300; ++round) {
+    std::vector<std::pair<std::string, std::string>> copies;
+    std::vector<action::header_view> views;
+    const std::size_t count = rng() % 6;
+    for (std::size_t i = 0; i < count; ++i) {
+      std::string name, value;
+      for (std::size_t k = rng() % 8; k > 0; --k) name.push_back(alphabet[rng() % alphabet.size()]);
+      for (std::size_t k = rng() % 20; k > 0; --k) value.push_back(alphabet[rng() % alphabet.size()]);
+      if (rng() % 3 == 0 && !copies.empty()) name = copies.front().first;  // repeated names
+      copies.emplace_back(name, value);
+    }
+    for (const auto& [n, v] : copies) views.push_back({n, v});
+    const std::string expected = json::serialize(reference_headers(copies));
+    ASSERT_EQ(json::serialize(action::response_headers_json_of(views)), expected) << round;
+    ASSERT_EQ(json::serialize(action::response_headers_json(copies)), expected) << round;
+  }
 }
 
 }  // namespace

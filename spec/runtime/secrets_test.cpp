@@ -280,7 +280,7 @@ TEST_F(secrets_worker_test, no_secret_in_worker_logs_outputs_or_verify_credentia
 
   // verifyCredentials, good and bad secret, at TRACE level.
   std::vector<std::string> verify_texts;
-  for (const std::string secret : {std::string(client_secret), std::string(client_secret) + "-wrong"}) {
+  for (const std::string& secret : {std::string(client_secret), std::string(client_secret) + "-wrong"}) {
     json::object cfg{{"tokenUrl", api_server.base_url() + "/oauth/token"}, {"username", client_id}, {"password", secret}};
     testing::child_process v(OAUTH2_REST_BINARY, {"serve", "verifyCredentials"},
                              {{"ELASTICIO_CFG", json::serialize(cfg)},

@@ -7,8 +7,11 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include <atomic>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <new>
 #include <stdexcept>
 
 namespace oauth2_rest::sail {
@@ -18,13 +21,40 @@ struct ctx_deleter {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 };
 
-// One context per thread, reset before each use: allocation per message is
-// avoided and no context is ever shared between threads.
-EVP_CIPHER_CTX* thread_context() {
-  thread_local std::unique_ptr<EVP_CIPHER_CTX, ctx_deleter> ctx{EVP_CIPHER_CTX_new()};
-  if (!ctx) throw std::bad_alloc();
-  EVP_CIPHER_CTX_reset(ctx.get());
-  return ctx.get();
+// A per-thread EVP context and the key id of the message_cipher whose key it holds
+// (0: none, or unknown after a failure).
+struct keyed_context {
+  std::unique_ptr<EVP_CIPHER_CTX, ctx_deleter> ctx;
+  std::uint64_t key_id = 0;
+};
+
+// Encryption and decryption have different AES key schedules: one context each.
+keyed_context& thread_context(bool encrypt) {
+  thread_local keyed_context contexts[2];
+  return contexts[encrypt ? 1 : 0];
+}
+
+std::atomic<std::uint64_t> next_key_id{1};
+
+// The thread's context for `encrypt`, ready for a new message: when it already holds this
+// key, only the IV is set again (EVP_CipherInit_ex2 without cipher and key keeps the key
+// schedule and resets the CBC chaining and padding state); otherwise a full initialisation.
+// nullptr when OpenSSL fails.
+EVP_CIPHER_CTX* ready_context(bool encrypt, std::uint64_t key_id, const EVP_CIPHER* cipher,
+                              const unsigned char* key, const unsigned char* iv) {
+  keyed_context& k = thread_context(encrypt);
+  if (!k.ctx) {
+    k.ctx.reset(EVP_CIPHER_CTX_new());
+    if (!k.ctx) throw std::bad_alloc();
+  }
+  EVP_CIPHER_CTX* ctx = k.ctx.get();
+  const int enc = encrypt ? 1 : 0;
+  if (k.key_id == key_id && EVP_CipherInit_ex2(ctx, nullptr, nullptr, iv, enc, nullptr) == 1) return ctx;
+  k.key_id = 0;
+  EVP_CIPHER_CTX_reset(ctx);
+  if (EVP_CipherInit_ex2(ctx, cipher, key, iv, enc, nullptr) != 1) return nullptr;
+  k.key_id = key_id;
+  return ctx;
 }
 
 const unsigned char* bytes(std::string_view s) {
@@ -60,6 +90,7 @@ message_cipher::message_cipher(std::string_view password, std::string_view iv16)
   EVP_CIPHER* fetched = EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr);
   if (fetched == nullptr) throw std::runtime_error("OpenSSL has no AES-256-CBC");
   cipher_.reset(fetched, [](EVP_CIPHER* c) { EVP_CIPHER_free(c); });
+  key_id_ = next_key_id.fetch_add(1, std::memory_order_relaxed);
 }
 
 message_cipher::~message_cipher() { OPENSSL_cleanse(key_.data(), key_.size()); }
@@ -68,40 +99,52 @@ message_cipher::message_cipher(const message_cipher&) = default;
 message_cipher& message_cipher::operator=(const message_cipher&) = default;
 
 std::string message_cipher::encrypt(std::string_view plaintext) const {
+  std::string out;
+  encrypt_into(plaintext, out);
+  return out;
+}
+
+void message_cipher::encrypt_into(std::string_view plaintext, std::string& out) const {
   if (plaintext.size() > max_input) throw std::length_error("message too large to encrypt");
-  EVP_CIPHER_CTX* ctx = thread_context();
-  std::string out(plaintext.size() + 16, '\0');  // PKCS#7 adds 1..16 bytes
+  out.resize(plaintext.size() + 16);  // PKCS#7 adds 1..16 bytes
   auto* dst = reinterpret_cast<unsigned char*>(out.data());
   int n1 = 0;
   int n2 = 0;
   // With a valid key and IV these calls cannot fail short of memory
   // exhaustion, which is an exception anywhere else too.
-  if (EVP_EncryptInit_ex2(ctx, cipher_.get(), key_.data(), iv_.data(), nullptr) != 1 ||
+  EVP_CIPHER_CTX* ctx = ready_context(true, key_id_, cipher_.get(), key_.data(), iv_.data());
+  if (ctx == nullptr ||
       EVP_EncryptUpdate(ctx, dst, &n1, bytes(plaintext), static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx, dst + n1, &n2) != 1) {
     throw std::runtime_error("AES-256-CBC encryption failed");
   }
   out.resize(static_cast<std::size_t>(n1 + n2));
-  return out;
 }
 
 result<std::string> message_cipher::decrypt(std::string_view ciphertext) const {
-  if (ciphertext.empty() || ciphertext.size() % 16 != 0 || ciphertext.size() > max_input) {
-    return decrypt_failure();
-  }
-  EVP_CIPHER_CTX* ctx = thread_context();
-  std::string out(ciphertext.size() + 16, '\0');
-  auto* dst = reinterpret_cast<unsigned char*>(out.data());
+  std::string buffer(ciphertext);
+  if (!decrypt_in_place(buffer)) return decrypt_failure();
+  return buffer;
+}
+
+bool message_cipher::decrypt_in_place(std::string& buffer) const {
+  const std::size_t size = buffer.size();
+  if (size == 0 || size % 16 != 0 || size > max_input) return false;
+  // CBC decryption in place: EVP allows the output to be exactly the input.
+  // With padding, the last block is held back by Update and written by Final,
+  // never past the ciphertext's length.
+  auto* data = reinterpret_cast<unsigned char*>(buffer.data());
   int n1 = 0;
   int n2 = 0;
-  if (EVP_DecryptInit_ex2(ctx, cipher_.get(), key_.data(), iv_.data(), nullptr) != 1 ||
-      EVP_DecryptUpdate(ctx, dst, &n1, bytes(ciphertext), static_cast<int>(ciphertext.size())) != 1 ||
-      EVP_DecryptFinal_ex(ctx, dst + n1, &n2) != 1) {
+  EVP_CIPHER_CTX* ctx = ready_context(false, key_id_, cipher_.get(), key_.data(), iv_.data());
+  if (ctx == nullptr || EVP_DecryptUpdate(ctx, data, &n1, data, static_cast<int>(size)) != 1 ||
+      EVP_DecryptFinal_ex(ctx, data + n1, &n2) != 1) {
     // The padding check failed: wrong key/IV or a damaged message.
-    return decrypt_failure();
+    ERR_clear_error();
+    return false;
   }
-  out.resize(static_cast<std::size_t>(n1 + n2));
-  return out;
+  buffer.resize(static_cast<std::size_t>(n1 + n2));
+  return true;
 }
 
 }  // namespace oauth2_rest::sail

@@ -6,7 +6,9 @@
 #include "util/base64.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 #include <boost/json/value.hpp>
 
 namespace oauth2_rest::sail {
@@ -18,10 +20,17 @@ failure fail(error code, std::string message) { return {make_error_code(code), s
 
 // Parses decrypted text; `what` names the thing for the message.
 result<json::value> parse_json(std::string_view text, std::string_view what) {
+  // One parser per thread: its working stack is kept between messages.
+  // Same options and result as json::parse (default limits, default storage).
+  thread_local json::parser parser;
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec) return fail(error::invalid_json, std::string(what) + " is not valid JSON: " + ec.message());
-  return v;
+  parser.reset();
+  parser.write(text.data(), text.size(), ec);
+  if (ec) {
+    parser.reset();
+    return fail(error::invalid_json, std::string(what) + " is not valid JSON: " + ec.message());
+  }
+  return parser.release();
 }
 
 // base64 text -> ciphertext -> plaintext -> JSON, for one error record field.
@@ -40,24 +49,41 @@ result<json::value> decode_field(const json::value& field, std::string_view name
 }
 
 
+// Per-thread buffers for the plaintext and ciphertext of an outgoing message:
+// both are dropped once the message body is made, so their memory is kept for
+// the next message (unless a huge message made them huge).
+struct encode_buffers {
+  std::string plain;
+  std::string cipher;
+};
+
+constexpr std::size_t kept_buffer_capacity = 1 << 20;
+
+void release_if_huge(std::string& buffer) {
+  if (buffer.capacity() > kept_buffer_capacity) std::string().swap(buffer);
+}
+
 }  // namespace
 
 result<json::object> decode_message(std::string_view body, int protocol_version,
                                     const message_cipher& cipher) {
   if (body.empty()) return fail(error::empty_message, "message body is empty");
-  std::optional<std::string> decoded;
-  std::string_view ciphertext = body;
+  // One per-thread buffer: the ciphertext (base64-decoded, or copied),
+  // decrypted in place, parsed from there.
+  thread_local std::string buffer;
+  struct release_at_exit {
+    ~release_at_exit() { release_if_huge(buffer); }
+  } release;
   if (protocol_version < 2) {
-    decoded = base64_decode(body);
-    if (!decoded) return fail(error::invalid_base64, "message is not valid base64");
-    ciphertext = *decoded;
+    if (!base64_decode_into(body, buffer)) return fail(error::invalid_base64, "message is not valid base64");
+  } else {
+    buffer.assign(body);
   }
-  auto plain = cipher.decrypt(ciphertext);
-  if (!plain) {
+  if (!cipher.decrypt_in_place(buffer)) {
     return fail(error::decrypt_failed,
                 "could not decrypt message (wrong ELASTICIO_MESSAGE_CRYPTO_PASSWORD/IV?)");
   }
-  auto v = parse_json(*plain, "decrypted message");
+  auto v = parse_json(buffer, "decrypted message");
   if (!v) return std::move(v).error();
   if (!v->is_object()) return fail(error::not_an_object, "decrypted message is not a JSON object");
   return std::move(v->get_object());
@@ -75,8 +101,30 @@ void attach_reply_to(json::object& message, const json::object& amqp_headers) {
 
 std::string encode_message(const json::object& payload, int protocol_version,
                            const message_cipher& cipher) {
-  std::string ciphertext = cipher.encrypt(json::serialize(payload));
-  return protocol_version < 2 ? base64_encode(ciphertext) : ciphertext;
+  // The compact JSON text is read straight into the thread's buffer, which is
+  // working space: its size only grows, the text is its first `len` bytes.
+  thread_local encode_buffers buffers;
+  thread_local json::serializer serializer;  // keeps its stack between messages
+  serializer.reset(&payload);
+  std::string& storage = buffers.plain;
+  if (storage.size() < 512) storage.resize(512);
+  std::size_t len = 0;
+  for (;;) {
+    len += serializer.read(storage.data() + len, storage.size() - len).size();
+    if (serializer.done()) break;
+    storage.resize(storage.size() * 2);
+  }
+  const std::string_view plain(storage.data(), len);
+  std::string body;
+  if (protocol_version < 2) {
+    cipher.encrypt_into(plain, buffers.cipher);
+    body = base64_encode(buffers.cipher);
+  } else {
+    cipher.encrypt_into(plain, body);
+  }
+  release_if_huge(buffers.plain);
+  release_if_huge(buffers.cipher);
+  return body;
 }
 
 std::string encode_error_payload(const error_description& e, const message_cipher& cipher) {
