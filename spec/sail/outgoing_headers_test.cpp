@@ -286,6 +286,9 @@ void expect_all_same(const json::object& incoming, const settings& s, const std:
     for (int version : {1, 2}) {
       expect_same(data_headers(common, id, version, 1700000000050),
                   reference_data(ref, id, version, 1700000000050), what + " data " + std::string(id));
+      json::object moved_from = common;
+      expect_same(data_headers(std::move(moved_from), id, version, 1700000000050),
+                  reference_data(ref, id, version, 1700000000050), what + " data (moved) " + std::string(id));
     }
   }
   expect_same(error_headers(common, 7), reference_error(ref, 7), what + " error");

@@ -287,6 +287,17 @@ json::object data_headers(const json::object& common, std::string_view message_i
   return h;
 }
 
+json::object data_headers(json::object&& common, std::string_view message_id,
+                          int protocol_version, std::int64_t end_ms) {
+  json::object h = std::move(common);
+  // insert_or_assign keeps an existing key where it is and appends a new one: the order
+  // copy_common gives.
+  if (!message_id.empty()) h.insert_or_assign("messageId", message_id);
+  h.insert_or_assign("end", end_ms);
+  h.insert_or_assign("protocolVersion", protocol_version);
+  return h;
+}
+
 json::object error_headers(const json::object& common, std::int64_t end_ms) {
   json::object h = copy_common(common, 1);
   h.insert_or_assign("end", end_ms);

@@ -45,6 +45,9 @@ boost::json::object build_common_headers(const boost::json::object& incoming_hea
 // or the common one when message_id is empty), end, protocolVersion.
 boost::json::object data_headers(const boost::json::object& common, std::string_view message_id,
                                  int protocol_version, std::int64_t end_ms);
+// The same, reusing `common` (for the last output of a message: no copy).
+boost::json::object data_headers(boost::json::object&& common, std::string_view message_id,
+                                 int protocol_version, std::int64_t end_ms);
 
 // Headers of an `error` publish: common + end.
 boost::json::object error_headers(const boost::json::object& common, std::int64_t end_ms);

@@ -208,7 +208,7 @@ asio::awaitable<void> worker::process(std::shared_ptr<pending> p) {
 
   const auto thread_id = thread_id_of(headers, [] { return new_uuid_v4(); });
   const auto new_id = new_uuid_v4();
-  const auto common = build_common_headers(headers, settings_, new_id, thread_id, start);
+  auto common = build_common_headers(headers, settings_, new_id, thread_id, start);
 
   collecting_sink sink;
   if (action_) {
@@ -271,7 +271,11 @@ asio::awaitable<void> worker::process(std::shared_ptr<pending> p) {
           break;
         }
         amqp::outgoing msg{settings_.publish_messages_to, settings_.data_routing_key, std::move(body), base};
-        msg.properties.headers = data_headers(common, id.empty() ? new_id : id, settings_.protocol_version, now_ms());
+        const std::string_view message_id = id.empty() ? std::string_view(new_id) : std::string_view(id);
+        // The last output of the message takes the common headers over instead of copying them.
+        msg.properties.headers = &ev == &sink.events.back()
+                                     ? data_headers(std::move(common), message_id, settings_.protocol_version, now_ms())
+                                     : data_headers(common, message_id, settings_.protocol_version, now_ms());
         published_all = co_await publish_confirmed(std::move(msg)) && published_all;
         break;
       }
