@@ -119,7 +119,9 @@ out.push('How measured: `oauth2-rest-bench-driver` pre-publishes the messages (e
     'starts the clock when the queue shows a consumer and stops it when the bound data and error queues hold every output. ' +
     'CPU is utime+stime from /proc/PID/stat over that interval (10 ms ticks); peak RSS is VmHWM; idle RSS is VmRSS 1 s after a ' +
     'separate start on an empty queue; start is spawn until the queue shows a consumer (platform API on loopback); token requests ' +
-    'are the demo server\'s count for that run (the server is restarted for each run).');
+    'are the demo server\'s count for that run (the server is restarted for each run). Local mode: ' +
+    `${local.length ? local[0].messages : '?'} lines through \`oauth2-rest process --concurrency 16\`, timed from spawn to exit ` +
+    '(start, token request and exit included), against `wrk -t2 -c16` for BENCH_WRK_SECONDS on the same endpoint with a valid token.');
 out.push('');
 out.push('## Micro benchmarks (per-message path)');
 out.push('');

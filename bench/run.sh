@@ -12,7 +12,7 @@
 # micro.txt} (--smoke: bench/results/smoke/, one tiny run of everything, for CI).
 #
 # Knobs: BENCH_MESSAGES (messages per end-to-end run, default 5000), BENCH_RUNS (default 3),
-# BENCH_TOKEN_MESSAGES (default 10000), BENCH_LOCAL_MESSAGES (default 20000), BENCH_WRK_SECONDS
+# BENCH_TOKEN_MESSAGES (default 10000), BENCH_LOCAL_MESSAGES (default 100000), BENCH_WRK_SECONDS
 # (default 5), BENCH_BUILD_DIR (default build), BENCH_SKIP_BUILD=1 (use that build as it is),
 # OAUTH2_REST_AMQP_PORT / OAUTH2_REST_BROKER_DIR /
 # OAUTH2_REST_BROKER_NODE / OAUTH2_REST_BROKER_DIST_PORT (the private broker).
@@ -36,7 +36,7 @@ if (( smoke )); then
   results="$root/bench/results/smoke"; micro_min_time=0.01
 else
   messages=${BENCH_MESSAGES:-5000}; runs=${BENCH_RUNS:-3}; token_messages=${BENCH_TOKEN_MESSAGES:-10000}
-  local_messages=${BENCH_LOCAL_MESSAGES:-20000}; wrk_seconds=${BENCH_WRK_SECONDS:-5}
+  local_messages=${BENCH_LOCAL_MESSAGES:-100000}; wrk_seconds=${BENCH_WRK_SECONDS:-5}
   results="$root/bench/results"; micro_min_time=0.3
 fi
 
