@@ -467,7 +467,7 @@ class broker_client::worker : public std::enable_shared_from_this<broker_client:
     socket_.assign(amqp_get_sockfd(conn_), ec);
     if (ec) {
       fail("cannot watch the AMQP socket: " + ec.message());
-      lose_connection();
+      after_turn();  // gives the connection back and reconnects
       return;
     }
     connected_.store(true);
