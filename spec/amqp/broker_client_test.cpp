@@ -70,14 +70,17 @@ class broker_client_test : public ::testing::Test {
     client_->start();
   }
 
-  // Runs the io_context (where every callback lands) until `done` holds or the deadline.
-  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
+  // Runs the io_context (where every callback lands, and from where acks and publishes go out)
+  // until `done` holds or the deadline. Handlers already due run before each check: a check that
+  // calls rabbitmqctl takes seconds on a loaded machine, and must see what was asked for before it.
+  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 30s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
+    for (;;) {
+      ioc_.poll();
+      if (done()) return true;
       if (std::chrono::steady_clock::now() >= deadline) return false;
       ioc_.run_for(5ms);
     }
-    return true;
   }
   void run_for(std::chrono::milliseconds d) { ioc_.run_for(d); }
 
@@ -377,6 +380,9 @@ TEST_F(broker_client_test, reconnects_after_close_and_drops_acks_of_the_old_sess
 }
 
 TEST_F(broker_client_test, unconfirmed_publishes_fail_with_connection_lost_and_can_be_retried) {
+  // Asked before connecting: this thread is the client's executor, and a slow rabbitmqctl call
+  // while connected with 1 s heartbeats would make the broker drop us for missing ours.
+  const int broker_pid = testing::broker_os_pid();
   auto s = settings();
   s.queue = idle_queue();
   s.heartbeat_seconds = 1;
@@ -388,7 +394,7 @@ TEST_F(broker_client_test, unconfirmed_publishes_fail_with_connection_lost_and_c
   {
     // A frozen broker takes the bytes (the kernel buffers them) but never confirms; the missed
     // heartbeats then end the connection with every publish still unconfirmed.
-    testing::frozen_broker frozen;
+    testing::frozen_broker frozen(broker_pid);
     for (int i = 0; i < count; ++i) {
       client_->publish(message("x"), [&, i](status st) {
         ++completions[i];
@@ -551,14 +557,16 @@ TEST_F(broker_client_test, an_idle_connection_survives_several_heartbeat_interva
 
 TEST_F(broker_client_test, a_silent_broker_is_detected_by_missed_heartbeats_and_reconnected) {
   // The broker process is frozen: the TCP connection stays up but nothing arrives. Only the
-  // AMQP thread's bounded poll() lets rabbitmq-c notice the missing heartbeats (after 2 x 1 s).
+  // client's periodic visit of rabbitmq-c's frame reader notices the missing heartbeats (after
+  // 2 x 1 s). The pid is asked before connecting (see the test above).
+  const int broker_pid = testing::broker_os_pid();
   auto s = settings();
   s.heartbeat_seconds = 1;
   start_client(s);
   ASSERT_TRUE(wait_connected());
   std::chrono::steady_clock::duration noticed{};
   {
-    testing::frozen_broker frozen;
+    testing::frozen_broker frozen(broker_pid);
     const auto frozen_at = std::chrono::steady_clock::now();
     ASSERT_TRUE(run_until([&] { return states_.back() == false; }, 6s));
     noticed = std::chrono::steady_clock::now() - frozen_at;

@@ -163,13 +163,18 @@ memory_alarm::~memory_alarm() {
   }
 }
 
-frozen_broker::frozen_broker() {
+int broker_os_pid() {
   std::string out = rabbitmqctl({"eval", "os:getpid()."});  // "12345"
   std::string digits;
   for (char c : out)
     if (c >= '0' && c <= '9') digits += c;
   if (digits.empty()) throw std::runtime_error("cannot read the broker's pid: " + out);
-  pid_ = std::stoi(digits);
+  return std::stoi(digits);
+}
+
+frozen_broker::frozen_broker() : frozen_broker(broker_os_pid()) {}
+
+frozen_broker::frozen_broker(int os_pid) : pid_(os_pid) {
   if (::kill(pid_, SIGSTOP) != 0) throw std::runtime_error("cannot SIGSTOP the broker");
 }
 

@@ -54,7 +54,8 @@ class memory_alarm {
 // connected but silent, as after a network partition. Only for our private test node.
 class frozen_broker {
  public:
-  frozen_broker();
+  frozen_broker();                      // asks the broker for its pid (rabbitmqctl: seconds)
+  explicit frozen_broker(int os_pid);   // freezes at once (pid from broker_os_pid())
   ~frozen_broker();
   frozen_broker(const frozen_broker&) = delete;
   frozen_broker& operator=(const frozen_broker&) = delete;
@@ -62,6 +63,9 @@ class frozen_broker {
  private:
   int pid_ = 0;
 };
+
+// The broker node's OS process id (rabbitmqctl eval).
+int broker_os_pid();
 
 // Messages ready / unacknowledged in a queue (rabbitmqctl list_queues).
 struct queue_counts {
