@@ -541,7 +541,7 @@ TEST_F(broker_client_test, waits_for_a_missing_queue_with_backoff) {
 
 TEST_F(broker_client_test, an_idle_connection_survives_several_heartbeat_intervals) {
   // With a 1 s heartbeat the broker drops a peer that stays silent for about 2 s: only the
-  // heartbeats the AMQP thread sends from its poll loop keep this idle connection alive.
+  // heartbeats the client sends from its idle timer keep this idle connection alive.
   auto s = settings();
   s.heartbeat_seconds = 1;
   start_client(s);
