@@ -253,8 +253,7 @@ class broker_client::worker : public std::enable_shared_from_this<broker_client:
     }
     if (conn_ != nullptr) close_gracefully();
     fail_waiting("the AMQP client stopped before the message was sent");
-    for (auto& done : cancel_waiters_) outbox_.push_back(cancelled_event{std::move(done)});
-    cancel_waiters_.clear();
+    complete_cancel_waiters();
     settles_.clear();
     connected_.store(false);
     // Completions run later on the executor, never inside stop(): its caller may hold state
@@ -509,8 +508,7 @@ class broker_client::worker : public std::enable_shared_from_this<broker_client:
       if (read_now) read_frames();
     } else {
       drop_settles();
-      if (!want_consume_.load() && !cancel_waiters_.empty() && !consuming_)
-        for (auto& done : std::exchange(cancel_waiters_, {})) outbox_.push_back(cancelled_event{std::move(done)});
+      if (!want_consume_.load() && !consuming_) complete_cancel_waiters();
     }
     after_turn();
   }
@@ -584,42 +582,50 @@ class broker_client::worker : public std::enable_shared_from_this<broker_client:
       auto self = weak.lock();
       if (!self || ec || self->stopped_ || self->session_ != session || !self->live()) return;
       // rabbitmq-c sends a due heartbeat, and notices a missed one, inside its frame reader.
-      self->read_frames(true);
+      self->read_frames();
       self->after_turn();
       self->arm_idle_timer();
     });
   }
 
-  // Reads what has arrived. The first call of a turn reads the socket; after that only frames
-  // already in rabbitmq-c's buffer are taken, so an empty socket costs no extra system calls
-  // (the readiness wait re-arms and fires at once if more is pending). `probe`: one read even
-  // when nothing is buffered, for heartbeats.
-  void read_frames(bool probe = false) {
-    timeval zero{0, 0};
+  // Reads what has arrived. The first frame reads the socket (and lets rabbitmq-c send a due
+  // heartbeat and notice a missed one); after that only frames already in rabbitmq-c's buffer
+  // are taken, so an empty socket costs no extra system calls (the readiness wait re-arms and
+  // fires at once if more is pending).
+  void read_frames() {
     for (int i = 0; i < frames_per_turn && live(); ++i) {
-      if ((i > 0 || probe) && !amqp_frames_enqueued(conn_) && !amqp_data_in_buffer(conn_)) {
-        if (!probe) return;
-        probe = false;
-      }
-      amqp_frame_t frame;
-      int rc = amqp_simple_wait_frame_noblock(conn_, &frame, &zero);
-      if (rc == AMQP_STATUS_TIMEOUT) return;
-      if (rc != AMQP_STATUS_OK) {
-        socket_usable_ = false;
-        fail(amqp_error_string2(rc));
-        return;
-      }
-      handle_frame(frame);
-      // Everything we keep was copied out of the frame: its channel pool can be reused.
-      if (conn_ != nullptr) amqp_maybe_release_buffers_on_channel(conn_, frame.channel);
+      if (i > 0 && !amqp_frames_enqueued(conn_) && !amqp_data_in_buffer(conn_)) return;
+      if (take_frame(timeval{0, 0}) != AMQP_STATUS_OK) return;
     }
   }
 
+  // Reads one frame, waiting at most `wait`, and handles it. AMQP_STATUS_OK, AMQP_STATUS_TIMEOUT,
+  // or the error that marked the connection broken.
+  int take_frame(timeval wait) {
+    amqp_frame_t frame;
+    int rc = amqp_simple_wait_frame_noblock(conn_, &frame, &wait);
+    if (rc == AMQP_STATUS_TIMEOUT) return rc;
+    if (rc != AMQP_STATUS_OK) {
+      socket_usable_ = false;
+      fail(amqp_error_string2(rc));
+      return rc;
+    }
+    handle_frame(frame);
+    // Everything we keep was copied out of the frame: its channel pool can be reused.
+    if (conn_ != nullptr) amqp_maybe_release_buffers_on_channel(conn_, frame.channel);
+    return rc;
+  }
+
+  // The broker requeued that delivery when its connection died; its tag means nothing on the
+  // current channel (see broker_client::ack).
+  void log_dropped(const settle_command& s) const {
+    log::debug(s.ack ? "dropping ack for a delivery of an earlier AMQP connection"
+                     : "dropping reject for a delivery of an earlier AMQP connection",
+               {{"session", s.session}, {"current_session", session_}, {"delivery_tag", s.tag}});
+  }
+
   void drop_settles() {
-    for (const auto& s : settles_)
-      log::debug(s.ack ? "dropping ack for a delivery of an earlier AMQP connection"
-                       : "dropping reject for a delivery of an earlier AMQP connection",
-                 {{"session", s.session}, {"current_session", session_}, {"delivery_tag", s.tag}});
+    for (const auto& s : settles_) log_dropped(s);
     settles_.clear();
   }
 
@@ -632,11 +638,7 @@ class broker_client::worker : public std::enable_shared_from_this<broker_client:
     for (const auto& s : settles_) {
       if (s.session != session_ || s.tag < ack_base_ || s.tag >= ack_base_ + ack_state_.size() ||
           ack_state_[s.tag - ack_base_] != unsettled) {
-        // The broker requeued that delivery when its connection died; its tag means nothing on
-        // the current channel (see broker_client::ack).
-        log::debug(s.ack ? "dropping ack for a delivery of an earlier AMQP connection"
-                         : "dropping reject for a delivery of an earlier AMQP connection",
-                   {{"session", s.session}, {"current_session", session_}, {"delivery_tag", s.tag}});
+        log_dropped(s);
         continue;
       }
       if (s.ack) {
@@ -679,12 +681,17 @@ class broker_client::worker : public std::enable_shared_from_this<broker_client:
     return false;
   }
 
+  // Whoever waits for stop_consuming is done: no more deliveries will come.
+  void complete_cancel_waiters() {
+    for (auto& done : std::exchange(cancel_waiters_, {})) outbox_.push_back(cancelled_event{std::move(done)});
+  }
+
   void send_cancel() {
-    if (want_consume_.load() || !consuming_) {
-      if (!consuming_ && !want_consume_.load())
-        for (auto& done : std::exchange(cancel_waiters_, {})) outbox_.push_back(cancelled_event{std::move(done)});
+    if (!consuming_) {
+      if (!want_consume_.load()) complete_cancel_waiters();
       return;
     }
+    if (want_consume_.load()) return;
     if (cancel_sent_) return;
     // Sent without waiting: the cancel-ok arrives in order after every delivery that preceded
     // it on the channel, which is exactly when "no more deliveries" becomes true.
@@ -764,8 +771,7 @@ class broker_client::worker : public std::enable_shared_from_this<broker_client:
       case AMQP_BASIC_CANCEL_OK_METHOD:
         consuming_ = false;
         cancel_sent_ = false;
-        for (auto& done : cancel_waiters_) outbox_.push_back(cancelled_event{std::move(done)});
-        cancel_waiters_.clear();
+        complete_cancel_waiters();
         log::info("AMQP consumer cancelled", {{"queue", settings_.queue}});
         break;
       case AMQP_BASIC_CANCEL_METHOD:
@@ -895,16 +901,8 @@ class broker_client::worker : public std::enable_shared_from_this<broker_client:
       if (now >= deadline) break;
       timeval wait = to_timeval(
           std::min(max_idle_check, std::chrono::duration_cast<milliseconds>(deadline - now) + milliseconds{1}));
-      amqp_frame_t frame;
-      int rc = amqp_simple_wait_frame_noblock(conn_, &frame, &wait);
-      if (rc == AMQP_STATUS_TIMEOUT) continue;
-      if (rc != AMQP_STATUS_OK) {
-        socket_usable_ = false;
-        fail(amqp_error_string2(rc));
-        break;
-      }
-      handle_frame(frame);
-      if (conn_ != nullptr) amqp_maybe_release_buffers_on_channel(conn_, frame.channel);
+      int rc = take_frame(wait);
+      if (rc != AMQP_STATUS_OK && rc != AMQP_STATUS_TIMEOUT) break;
     }
     release_socket();
     if (live()) {
@@ -953,8 +951,7 @@ class broker_client::worker : public std::enable_shared_from_this<broker_client:
     consuming_ = cancel_sent_ = blocked_ = false;
     ack_state_.clear();
     // No consumer any more, so no more deliveries: whoever waits for the cancel is done.
-    for (auto& done : cancel_waiters_) outbox_.push_back(cancelled_event{std::move(done)});
-    cancel_waiters_.clear();
+    complete_cancel_waiters();
     connected_.store(false);
     if (announced_) outbox_.push_back(state_event{false});
     announced_ = false;
