@@ -9,6 +9,8 @@
 #include "sail/message_codec.hpp"
 #include "sail/outgoing_headers.hpp"
 #include "sail/settings.hpp"
+#include "util/json_read.hpp"
+#include "util/json_write.hpp"
 #include "util/log.hpp"
 
 #include <benchmark/benchmark.h>
@@ -16,6 +18,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <chrono>
@@ -109,6 +112,72 @@ void bm_encode_message(benchmark::State& state) {
   }
 }
 BENCHMARK(bm_encode_message)->Apply(fixed_iterations);
+
+// An API response of the size the action handles every day: 50 items, strings with escapes,
+// doubles that need shortest digits, nesting.
+json::value api_document() {
+  json::array items;
+  for (int i = 0; i < 50; ++i) {
+    items.push_back(json::object{{"id", i},
+                                 {"name", "Item \"" + std::to_string(i) + "\" \xE2\x9C\x93"},
+                                 {"price", 0.1 * i + 99.5},
+                                 {"ratio", 1.0 / (i + 3)},
+                                 {"tags", json::array{"a", "b\nc", i % 2 == 0}},
+                                 {"description", std::string(80, 'x') + "\t/end"}});
+  }
+  return json::object{{"items", std::move(items)}, {"total", 50}, {"next", nullptr}};
+}
+
+// Writing JSON as Node spells it, and Boost.JSON's serializer on the same value for scale.
+void bm_write_json(benchmark::State& state) {
+  const json::value doc = api_document();
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    append_json(out, doc);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * out.size()));
+}
+BENCHMARK(bm_write_json)->Apply(fixed_iterations);
+
+void bm_boost_serialize(benchmark::State& state) {
+  const json::value doc = api_document();
+  std::size_t size = 0;
+  for (auto _ : state) {
+    auto text = json::serialize(doc);
+    size = text.size();
+    benchmark::DoNotOptimize(text.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * size));
+}
+BENCHMARK(bm_boost_serialize)->Apply(fixed_iterations);
+
+// Reading JSON as Node reads it (the lone-surrogate scan, exact doubles), and Boost.JSON's
+// reused parser with default options on the same text for scale.
+void bm_read_json(benchmark::State& state) {
+  const std::string text = write_json(api_document());
+  for (auto _ : state) {
+    boost::system::error_code ec;
+    auto v = read_json(text, ec);
+    benchmark::DoNotOptimize(v);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(bm_read_json)->Apply(fixed_iterations);
+
+void bm_boost_parse(benchmark::State& state) {
+  const std::string text = write_json(api_document());
+  json::parser parser;
+  for (auto _ : state) {
+    parser.reset();
+    parser.write(text);
+    auto v = parser.release();
+    benchmark::DoNotOptimize(v);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(bm_boost_parse)->Apply(fixed_iterations);
 
 void bm_build_headers(benchmark::State& state) {
   const auto s = bench_settings();

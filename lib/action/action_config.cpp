@@ -3,8 +3,8 @@
 
 #include "action/detail/text.hpp"
 #include "action/url_join.hpp"
+#include "util/json_write.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <charconv>
@@ -34,7 +34,7 @@ status read_string(const boost::json::object& cfg, std::string_view name, std::s
 std::string quoted_value(const boost::json::value& v) {
   if (v.is_string()) return "'" + detail::clip(detail::trim(v.get_string())) + "'";
   if (v.is_number()) return "'" + detail::number_text(v) + "'";
-  return "'" + detail::clip(boost::json::serialize(v)) + "'";
+  return "'" + detail::clip(write_json(v)) + "'";
 }
 
 // A finite decimal number from a JSON number or a numeric string; false for
@@ -137,7 +137,7 @@ result<action_config> parse_action_config(const boost::json::object& cfg) {
 
   if (const auto* tokens = field(cfg, "tokens")) {
     if (tokens->is_string()) c.tokens = std::string(tokens->get_string());
-    else if (tokens->is_object()) c.tokens = boost::json::serialize(*tokens);
+    else if (tokens->is_object()) c.tokens = write_json(*tokens);
     else return detail::invalid("tokens must be a JSON string or object");
   }
 

@@ -3,8 +3,8 @@
 
 #include "action/detail/text.hpp"
 #include "action/url_join.hpp"
+#include "util/json_write.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <array>
@@ -135,7 +135,7 @@ std::string form_value(const boost::json::value& v) {
     case boost::json::kind::null: return {};
     case boost::json::kind::bool_: return v.get_bool() ? "true" : "false";
     case boost::json::kind::object:
-    case boost::json::kind::array: return boost::json::serialize(v);
+    case boost::json::kind::array: return write_json(v);
     default: return detail::number_text(v);
   }
 }
@@ -164,7 +164,7 @@ void set_body(http::verb method, const boost::json::value* body, api_request& re
     request.body = form_body(body->get_object());
     return;
   }
-  request.body = boost::json::serialize(*body);
+  request.body = write_json(*body);  // as Node's JSON.stringify writes it
   if (!user_type) request.headers.emplace_back("Content-Type", "application/json");
 }
 

@@ -1,13 +1,10 @@
 // Response body decoding (content type, charset, base64) and response headers as JSON.
 #include "action/response_body.hpp"
-#include "util/json_values.hpp"
 
 #include "action/detail/text.hpp"
 #include "util/base64.hpp"
+#include "util/json_read.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/parse_options.hpp>
-#include <boost/json/parser.hpp>
 
 #include <array>
 #include <cmath>
@@ -240,27 +237,13 @@ body_kind kind_of(std::string_view media) {
   return body_kind::unknown;
 }
 
-// Large enough for any sane API response; deeper documents stay text rather
-// than risk deep recursion when the value is later copied or destroyed.
-constexpr std::size_t max_json_depth = 256;
-
-
+// As Node's JSON.parse reads it (util/json_read.hpp): deep nesting and lone surrogates too,
+// so what Node takes as JSON never becomes a string body here.
 bool try_parse_json(std::string_view text, boost::json::value& out) {
-  // One parser per thread: its working stack is kept between responses.
-  thread_local boost::json::parser parser({}, [] {
-    boost::json::parse_options options;
-    options.max_depth = max_json_depth;
-    return options;
-  }());
   boost::system::error_code ec;
-  parser.reset();
-  parser.write(text.data(), text.size(), ec);
-  if (ec) {
-    parser.reset();
-    return false;
-  }
-  out = parser.release();
-  replace_non_finite(out);  // depth is bounded by max_json_depth
+  boost::json::value v = read_json(text, ec);
+  if (ec) return false;
+  out = std::move(v);
   return true;
 }
 

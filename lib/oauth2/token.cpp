@@ -1,13 +1,12 @@
 // Token responses, the stored "tokens" field, renewal times and ISO-8601
 // times (see token.hpp).
 #include "oauth2/token.hpp"
-#include "util/json_values.hpp"
 
 #include "oauth2/token_request.hpp"
+#include "util/json_read.hpp"
+#include "util/json_write.hpp"
 #include "util/utf8.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <algorithm>
@@ -57,9 +56,9 @@ body_kind classify(std::string_view content_type) {
 
 std::optional<boost::json::object> parse_json_object(std::string_view body) {
   boost::system::error_code ec;
-  boost::json::value parsed = boost::json::parse(body, ec);
+  // As Node reads it; numbers beyond a double are already null.
+  boost::json::value parsed = read_json(body, ec);
   if (ec || !parsed.is_object()) return std::nullopt;
-  replace_non_finite(parsed);
   return std::move(parsed.get_object());
 }
 
@@ -272,7 +271,7 @@ std::string stored_tokens_json(const token& t) {
   }
   if (!t.raw.contains("expires_in") && t.lifetime) out["expires_in"] = t.lifetime->count();
   if (t.expires_at) out["tokenExpiryTime"] = format_iso8601(*t.expires_at);
-  return boost::json::serialize(out);
+  return write_json(out);
 }
 
 std::optional<token> parse_stored_tokens(std::string_view tokens_field) {

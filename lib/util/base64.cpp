@@ -70,13 +70,11 @@ std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
-std::optional<std::string> base64_decode(std::string_view text) {
-  std::string out;
-  if (!base64_decode_into(text, out)) return std::nullopt;
-  return out;
-}
+namespace {
 
-bool base64_decode_into(std::string_view text, std::string& out) {
+// Canonical padded base64, the form every encoder we know of writes (ours, Node's): four
+// characters at a time with one table lookup each. False, `out` unspecified, for anything else.
+bool decode_canonical(std::string_view text, std::string& out) {
   const std::size_t n = text.size();
   if (n % 4 != 0) return false;
   out.clear();
@@ -110,6 +108,115 @@ bool base64_decode_into(std::string_view text, std::string& out) {
   if (pad < 2) dst[1] = static_cast<unsigned char>(v >> 8);
   if (pad < 1) dst[2] = static_cast<unsigned char>(v);
   return true;
+}
+
+// Node's alphabet: both the standard and the URL-safe one, in any mix.
+constexpr std::array<std::uint8_t, 256> make_lenient_reverse() {
+  std::array<std::uint8_t, 256> r = make_reverse();
+  r['-'] = 62;
+  r['_'] = 63;
+  return r;
+}
+constexpr auto lenient_reverse = make_lenient_reverse();
+
+// Node reads a message body as a string before Buffer.from(text, "base64"), and its decoder
+// looks at the low byte of each UTF-16 code unit. Calls `unit` with those bytes for the valid
+// UTF-8 sequence at text[i] and returns its length; 0 when none starts there (the byte then
+// reads as U+FFFD, whose low byte 0xFD is not base64: skipped, as every other byte of an invalid
+// sequence).
+template <class F>
+std::size_t code_units(std::string_view text, std::size_t i, F&& unit) {
+  const auto at = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = at(i);
+  std::size_t need = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  std::uint32_t cp = 0;
+  if (c >= 0xC2 && c <= 0xDF) {
+    need = 1;
+    cp = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    need = 2;
+    cp = c & 0x0F;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    need = 3;
+    cp = c & 0x07;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + need >= text.size()) return 0;
+  for (std::size_t k = 1; k <= need; ++k) {
+    const unsigned char cc = at(i + k);
+    if (cc < lo || cc > hi) return 0;
+    lo = 0x80;
+    hi = 0xBF;
+    cp = cp << 6 | (cc & 0x3F);
+  }
+  if (cp < 0x10000) {
+    unit(static_cast<unsigned char>(cp));
+  } else {
+    unit(static_cast<unsigned char>((cp - 0x10000) >> 10));  // high surrogate 0xD800 + ...
+    unit(static_cast<unsigned char>(cp - 0x10000));          // low surrogate 0xDC00 + ...
+  }
+  return need + 1;
+}
+
+// Node's decoder (src/base64-inl.h, base64_decode_group_slow): characters outside the alphabet
+// are skipped, the first '=' ends the text, a last group of 2 or 3 characters gives 1 or 2
+// bytes, a lone last character none, and the bits beyond the last byte are dropped.
+void decode_like_node(std::string_view text, std::string& out) {
+  out.clear();
+  out.reserve(text.size() / 4 * 3 + 2);
+  std::uint32_t previous = 0;
+  int position = 0;  // of the next character in its group of four
+  bool stopped = false;
+  auto take = [&](unsigned char b) {
+    if (stopped) return;
+    const std::uint32_t v = lenient_reverse[b];
+    if (v & 0x80) {
+      stopped = b == '=';
+      return;
+    }
+    switch (position) {
+      case 1: out += static_cast<char>((previous & 0x3F) << 2 | v >> 4); break;
+      case 2: out += static_cast<char>((previous & 0x0F) << 4 | v >> 2); break;
+      case 3: out += static_cast<char>((previous & 0x03) << 6 | v); break;
+      default: break;
+    }
+    previous = v;
+    position = (position + 1) & 3;
+  };
+  for (std::size_t i = 0; i < text.size() && !stopped;) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      take(c);
+      ++i;
+    } else if (const std::size_t n = code_units(text, i, take); n > 0) {
+      i += n;
+    } else {
+      ++i;
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  std::string out;
+  base64_decode_into(text, out);
+  return out;
+}
+
+void base64_decode_into(std::string_view text, std::string& out) {
+  if (!decode_canonical(text, out)) decode_like_node(text, out);
+}
+
+bool is_canonical_base64(std::string_view text) {
+  std::string out;
+  return decode_canonical(text, out);
 }
 
 }  // namespace oauth2_rest

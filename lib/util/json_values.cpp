@@ -4,16 +4,6 @@
 
 namespace oauth2_rest {
 
-void replace_non_finite(boost::json::value& v) {
-  if (v.is_double()) {
-    if (!std::isfinite(v.get_double())) v = nullptr;
-  } else if (v.is_array()) {
-    for (auto& element : v.get_array()) replace_non_finite(element);
-  } else if (v.is_object()) {
-    for (auto& field : v.get_object()) replace_non_finite(field.value());
-  }
-}
-
 bool js_truthy(const boost::json::value& v) {
   if (v.is_null()) return false;
   if (v.is_string()) return !v.get_string().empty();

@@ -1,7 +1,7 @@
 // Bunyan JSON lines: {"name","hostname","pid","level","msg","time","v":0,...}.
 #include "util/log.hpp"
 
-#include <boost/json/serialize.hpp>
+#include "util/json_write.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -78,7 +78,7 @@ void write(level l, std::string_view msg, const boost::json::object& fields) {
   line["msg"] = msg;
   line["time"] = iso_time_now();
   line["v"] = 0;
-  std::string text = boost::json::serialize(line);
+  std::string text = write_json(line);
   text.push_back('\n');
   std::lock_guard lock(st.mutex);
   std::fwrite(text.data(), 1, text.size(), st.config.out);

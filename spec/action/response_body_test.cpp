@@ -42,6 +42,36 @@ TEST(decode_response_body, numbers_beyond_a_double_become_null_so_the_output_sta
   EXPECT_TRUE(sniffed.body.is_null()) << json::serialize(sniffed.body);
 }
 
+// Code review finding 4: what Node's JSON.parse takes must not silently become a string body.
+TEST(decode_response_body, json_nested_1000_levels_is_parsed_as_node_parses_it) {
+  for (std::size_t depth : {std::size_t{256}, std::size_t{257}, std::size_t{1000}}) {
+    std::string text = std::string(depth, '[') + "1" + std::string(depth, ']');
+    auto d = decode_response_body("application/json", text);
+    ASSERT_TRUE(d.body.is_array()) << depth << ": a " << d.body.kind();
+    std::size_t levels = 0;
+    for (const json::value* p = &d.body; p->is_array(); p = &p->get_array()[0]) ++levels;
+    EXPECT_EQ(levels, depth);
+  }
+}
+
+TEST(decode_response_body, json_with_lone_surrogate_escapes_stays_an_object) {
+  auto d = decode_response_body("application/json", R"({"title":"cut \ud83d","other":"\udc00","ok":"\ud83d\ude00"})");
+  ASSERT_TRUE(d.body.is_object()) << json::serialize(d.body);
+  EXPECT_EQ(d.body.at("title").as_string(), "cut \xEF\xBF\xBD");
+  EXPECT_EQ(d.body.at("other").as_string(), "\xEF\xBF\xBD");
+  EXPECT_EQ(d.body.at("ok").as_string(), "\xF0\x9F\x98\x80");
+  // Sniffed too.
+  EXPECT_TRUE(decode_response_body("", R"({"t":"\ud83d"})").body.is_object());
+}
+
+TEST(decode_response_body, json_numbers_keep_their_exact_double) {
+  // Boost.JSON 1.81 reads this one unit in the last place off, so it would be written back
+  // with other digits than the API sent.
+  auto d = decode_response_body("application/json", R"({"x":1.3927926388013963e-143})");
+  ASSERT_TRUE(d.body.at("x").is_double());
+  EXPECT_EQ(d.body.at("x").get_double(), 1.3927926388013963e-143);
+}
+
 TEST(decode_response_body, plus_json_types_are_parsed) {
   auto d = decode_response_body("application/problem+json", R"({"title":"Not Found","status":404})");
   EXPECT_EQ(d.body, json::parse(R"({"title":"Not Found","status":404})"));

@@ -4,6 +4,8 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace oauth2_rest::amqp {
 namespace {
 
@@ -78,6 +80,85 @@ TEST(field_table, properties_round_trip) {
   EXPECT_EQ(none.delivery_mode, 0);
   EXPECT_FALSE(none.expiration || none.priority || none.timestamp || none.message_id);
   EXPECT_TRUE(none.headers.empty());
+}
+
+}  // namespace
+}  // namespace oauth2_rest::amqp
+
+namespace oauth2_rest::amqp {
+namespace {
+
+// Code review finding 14: tables nested without bound made the conversion's recursion (and the
+// stack it uses) depend on the publisher. Headers holding `depth` nested levels below them:
+// {"t":{"t":...{"leaf":1}}} (tables), or {"t":[[...[{"leaf":1}]...]]} (arrays, the last level
+// the table holding the leaf). The entries live in the two vectors.
+amqp_table_t nested(std::size_t depth, bool arrays, std::vector<amqp_table_entry_t>& entries,
+                    std::vector<amqp_field_value_t>& fields) {
+  entries.assign(depth + 1, amqp_table_entry_t{});
+  fields.assign(depth + 1, amqp_field_value_t{});
+  entries[depth].key = amqp_cstring_bytes("leaf");
+  entries[depth].value.kind = AMQP_FIELD_KIND_I64;
+  entries[depth].value.value.i64 = 1;
+  // fields[k] is the value at level k (1..depth).
+  fields[depth].kind = AMQP_FIELD_KIND_TABLE;
+  fields[depth].value.table = {1, &entries[depth]};
+  for (std::size_t k = depth - 1; k >= 1; --k) {
+    if (arrays) {
+      fields[k].kind = AMQP_FIELD_KIND_ARRAY;
+      fields[k].value.array = {1, &fields[k + 1]};
+    } else {
+      entries[k].key = amqp_cstring_bytes("t");
+      entries[k].value = fields[k + 1];
+      fields[k].kind = AMQP_FIELD_KIND_TABLE;
+      fields[k].value.table = {1, &entries[k]};
+    }
+  }
+  entries[0].key = amqp_cstring_bytes("t");
+  entries[0].value = fields[1];
+  return {1, &entries[0]};
+}
+
+// The levels below the headers object, following "t" and first elements; whether the leaf is there.
+std::size_t levels(const boost::json::object& headers, bool& leaf) {
+  std::size_t n = 0;
+  boost::json::value root = headers;
+  const boost::json::value* p = &root;
+  leaf = false;
+  for (;;) {
+    if (p->is_object() && p->get_object().contains("t")) {
+      p = &p->get_object().at("t");
+    } else if (p->is_array() && !p->get_array().empty()) {
+      p = &p->get_array()[0];
+    } else {
+      leaf = p->is_object() && p->get_object().contains("leaf");
+      return n;
+    }
+    ++n;
+  }
+}
+
+TEST(field_table, nesting_is_kept_up_to_the_bound) {
+  for (bool arrays : {false, true}) {
+    std::vector<amqp_table_entry_t> entries;
+    std::vector<amqp_field_value_t> fields;
+    boost::json::object json = table_to_json(nested(max_field_table_depth, arrays, entries, fields));
+    bool leaf = false;
+    EXPECT_EQ(levels(json, leaf), max_field_table_depth) << arrays;
+    EXPECT_TRUE(leaf) << arrays;
+  }
+}
+
+TEST(field_table, nesting_beyond_the_bound_is_cut_there) {
+  for (bool arrays : {false, true}) {
+    for (std::size_t depth : {max_field_table_depth + 1, std::size_t{100000}}) {
+      std::vector<amqp_table_entry_t> entries;
+      std::vector<amqp_field_value_t> fields;
+      boost::json::object json = table_to_json(nested(depth, arrays, entries, fields));
+      bool leaf = false;
+      EXPECT_EQ(levels(json, leaf), max_field_table_depth) << arrays << " " << depth;
+      EXPECT_FALSE(leaf) << arrays << " " << depth;
+    }
+  }
 }
 
 }  // namespace

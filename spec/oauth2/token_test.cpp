@@ -180,6 +180,18 @@ TEST(parse_token_response, numbers_beyond_a_double_are_null_and_stored_tokens_st
   EXPECT_EQ(back->access_token, "x");
 }
 
+// SPEC section 6: token responses are read as Node reads them and stored as Node writes them.
+TEST(parse_token_response, json_is_read_and_stored_as_node_reads_and_writes_it) {
+  const std::string deep = std::string(40, '[') + std::string(40, ']');
+  const auto t = parse_ok("application/json", R"({"access_token":"abc","token_type":"Bearer","expires_in":3600,)"
+                                              R"("note":"cut \ud83d","ratio":1e21,"small":1e-7,"deep":)" + deep + "}");
+  EXPECT_EQ(t.access_token, "abc");
+  EXPECT_EQ(t.raw.at("note").as_string(), "cut \xEF\xBF\xBD");
+  EXPECT_EQ(oauth2::stored_tokens_json(t),
+            R"({"access_token":"abc","token_type":"Bearer","expires_in":3600,"note":"cut )" "\xEF\xBF\xBD"
+            R"(","ratio":1e+21,"small":1e-7,"deep":)" + deep + R"(,"tokenExpiryTime":"2021-11-11T23:18:00.470Z"})");
+}
+
 TEST(parse_token_response, quoted_token_type_is_cut_on_a_character_boundary) {
   const std::string body = R"({"access_token":"x","token_type":")" + std::string(39, 'm') + "\u00e9\u00e9\"}";
   EXPECT_EQ(parse_error("application/json", body),

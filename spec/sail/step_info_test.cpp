@@ -32,6 +32,14 @@ TEST(step_info, parses_the_documented_example) {
   EXPECT_EQ(r->variables, json::parse(R"({"MY_FLOW_VAR":"value"})"));
 }
 
+TEST(step_info, is_read_as_node_reads_it) {
+  // Lone surrogate escapes and nesting deeper than Boost.JSON's default 32 levels.
+  const std::string deep = std::string(100, '[') + std::string(100, ']');
+  auto r = parse_step_info(R"({"config":{"name":"cut \ud83d","deep":)" + deep + R"(},"snapshot":{"n":0.1}})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->config.at("name").as_string(), "cut \xEF\xBF\xBD");
+}
+
 TEST(step_info, optional_parts_default_to_empty) {
   auto r = parse_step_info(R"({"config":{},"snapshot":null,"is_passthrough":"true","id":7})");
   ASSERT_TRUE(r) << r.error().message;

@@ -11,8 +11,12 @@
 namespace oauth2_rest::amqp {
 namespace {
 
-// false for kinds we do not map (decimal, anything unknown): the caller skips the entry.
-bool field_to_json(const amqp_field_value_t& field, boost::json::value& out) {
+boost::json::object table_to_json_at(const amqp_table_t& table, std::size_t level);
+
+// false for kinds we do not map (decimal, anything unknown) and for a table or array that
+// would sit deeper than max_field_table_depth: the caller skips the entry. `level` is the
+// nesting level of this field's value, the headers table being level 0.
+bool field_to_json(const amqp_field_value_t& field, boost::json::value& out, std::size_t level) {
   switch (field.kind) {
     case AMQP_FIELD_KIND_BOOLEAN: out = field.value.boolean != 0; return true;
     case AMQP_FIELD_KIND_I8: out = std::int64_t{field.value.i8}; return true;
@@ -34,13 +38,17 @@ bool field_to_json(const amqp_field_value_t& field, boost::json::value& out) {
     case AMQP_FIELD_KIND_BYTES: out = boost::json::string(to_string_view(field.value.bytes)); return true;
     case AMQP_FIELD_KIND_TIMESTAMP: out = field.value.u64; return true;
     case AMQP_FIELD_KIND_VOID: out = nullptr; return true;
-    case AMQP_FIELD_KIND_TABLE: out = table_to_json(field.value.table); return true;
+    case AMQP_FIELD_KIND_TABLE:
+      if (level > max_field_table_depth) return false;
+      out = table_to_json_at(field.value.table, level);
+      return true;
     case AMQP_FIELD_KIND_ARRAY: {
+      if (level > max_field_table_depth) return false;
       boost::json::array array;
       array.reserve(static_cast<std::size_t>(field.value.array.num_entries));
       for (int i = 0; i < field.value.array.num_entries; ++i) {
         boost::json::value item;
-        if (field_to_json(field.value.array.entries[i], item)) array.push_back(std::move(item));
+        if (field_to_json(field.value.array.entries[i], item, level + 1)) array.push_back(std::move(item));
       }
       out = std::move(array);
       return true;
@@ -62,18 +70,20 @@ void set_string(amqp_basic_properties_t& p, amqp_flags_t flag, amqp_bytes_t& fie
   field = to_bytes(*value);
 }
 
-}  // namespace
-
-boost::json::object table_to_json(const amqp_table_t& table) {
+boost::json::object table_to_json_at(const amqp_table_t& table, std::size_t level) {
   boost::json::object object;
   object.reserve(static_cast<std::size_t>(table.num_entries));
   for (int i = 0; i < table.num_entries; ++i) {
     const amqp_table_entry_t& entry = table.entries[i];
     boost::json::value value;
-    if (field_to_json(entry.value, value)) object.emplace(to_string_view(entry.key), std::move(value));
+    if (field_to_json(entry.value, value, level + 1)) object.emplace(to_string_view(entry.key), std::move(value));
   }
   return object;
 }
+
+}  // namespace
+
+boost::json::object table_to_json(const amqp_table_t& table) { return table_to_json_at(table, 0); }
 
 message_properties properties_from_amqp(const amqp_basic_properties_t& p) {
   message_properties out;

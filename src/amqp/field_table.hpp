@@ -6,7 +6,8 @@
 //     ('L' above INT64_MAX stays uint64)                          uint64      -> 'l', or 'd' above INT64_MAX
 //   'f' 'd'                                    -> double        double      -> 'd'
 //   't'                                        -> bool          bool        -> 't'
-//   'F' table / 'A' array                      -> object / array (recursively, both ways)
+//   'F' table / 'A' array                      -> object / array (recursively, both ways;
+//                                                  see max_field_table_depth)
 //   'V' void                                   -> null          null        -> 'V'
 //   'T' timestamp                              -> uint64
 //   'D' decimal and unknown kinds are skipped.
@@ -18,6 +19,7 @@
 #include <amqp.h>
 #include <boost/json/value.hpp>
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -30,6 +32,13 @@ inline amqp_bytes_t to_bytes(std::string_view s) noexcept {
   return {s.size(), const_cast<char*>(s.data())};
 }
 
+// How deep tables and arrays nest below the headers table in table_to_json. The publisher
+// decides the nesting (a 128 KB frame holds about 20k levels) and the conversion recurses once
+// per level, so an unbounded depth is a stack overflow someone else can cause. The platform's
+// headers are flat; 64 is far beyond any real use. A table or array that would be nested
+// deeper is skipped, as kinds we do not map are: there is no error to report per header, and
+// the message itself stays processable.
+inline constexpr std::size_t max_field_table_depth = 64;
 boost::json::object table_to_json(const amqp_table_t& table);
 message_properties properties_from_amqp(const amqp_basic_properties_t& props);
 

@@ -3,6 +3,8 @@
 
 #include "action/http_request_action.hpp"
 #include "http/http_client.hpp"
+#include "util/json_read.hpp"
+#include "util/json_write.hpp"
 #include "util/log.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -10,9 +12,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/serializer.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -28,6 +27,7 @@
 #include <type_traits>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -45,44 +45,110 @@ json::object read_config(const std::filesystem::path& path) {
   std::stringstream text;
   text << in.rdbuf();
   boost::system::error_code ec;
-  auto value = json::parse(text.str(), ec);
+  auto value = read_json(text.str(), ec);
   if (ec) throw std::runtime_error("config file '" + path.string() + "' is not valid JSON: " + ec.message());
   if (!value.is_object()) throw std::runtime_error("config file '" + path.string() + "' must hold a JSON object");
   return std::move(value.as_object());
 }
 
+// Local mode's bound on one input line, in bytes (the '\n' not counted): the same knob and
+// default as the platform worker's cap on an incoming delivery (sail/settings.hpp), so one
+// setting says "the largest message this program accepts". A longer line is an error event
+// naming the limit; its bytes are dropped as they arrive, never buffered whole.
+constexpr const char* max_line_variable = "OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES";
+constexpr std::size_t default_max_line = 16u << 20;
+constexpr std::size_t max_line_ceiling = 512u << 20;  // as in the worker: larger values count as this
+
+std::size_t max_line_bytes() {
+  const char* env = std::getenv(max_line_variable);
+  if (env == nullptr || *env == '\0') return default_max_line;
+  const std::string_view text(env);
+  const bool digits = text.find_first_not_of("0123456789") == std::string_view::npos;
+  std::size_t value = 0;
+  if (digits)
+    for (char c : text) value = std::min(max_line_ceiling, value * 10 + static_cast<std::size_t>(c - '0'));
+  if (!digits || value == 0) {
+    throw std::runtime_error(std::string(max_line_variable) + " must be an integer of at least 1 (values above " +
+                             std::to_string(max_line_ceiling) + " count as " + std::to_string(max_line_ceiling) +
+                             "), got \"" + std::string(text) + "\"");
+  }
+  return value;
+}
+
+bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
 // Temporary file in the same directory, then rename: readers see the old or
-// the new file, never half of one.
+// the new file, never half of one. The file holds the client secret and the
+// tokens, so the temporary file is created with the original's permission bits
+// (0600 when there is no original), never the 0666 & ~umask a stream would
+// give it: a chmod 600 config must not become world-readable on the first new
+// token. O_EXCL: an existing name (a symlink someone planted) is never followed.
+// It is fsynced before the rename and the directory after it, so a crash leaves
+// the old file or the new one, not an empty file where the credentials were.
 void write_config_atomically(const std::filesystem::path& path, const json::object& config) {
+  auto warn = [&](const char* what, const std::filesystem::path& where) {
+    log::warn(what, {{"path", where.string()}, {"reason", std::generic_category().message(errno)}});
+  };
+  struct stat original {};
+  const bool exists = ::stat(path.c_str(), &original) == 0;
+  const mode_t mode = exists ? (original.st_mode & 0777) : 0600;
   auto tmp = path;
   tmp += ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << json::serialize(config) << '\n';
-    out.flush();
-    if (!out) {
-      log::warn("could not write the refreshed token to the config file", {{"path", tmp.string()}});
-      return;
-    }
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0 && errno == EEXIST) {
+    // Left by an earlier process that had our pid and died before its rename.
+    ::unlink(tmp.c_str());
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    log::warn("could not replace the config file with the refreshed token",
-              {{"path", path.string()}, {"reason", ec.message()}});
-    std::filesystem::remove(tmp, ec);
+  if (fd < 0) return warn("could not create a temporary file for the refreshed token", tmp);
+  // open() applied the umask; the copy must have exactly the original's bits (0640 stays 0640).
+  // The owner too when we may (as root): otherwise a group that could read it no longer can.
+  ::fchmod(fd, mode);
+  if (exists && (original.st_uid != ::geteuid() || original.st_gid != ::getegid())) {
+    [[maybe_unused]] const int ignored = ::fchown(fd, original.st_uid, original.st_gid);
   }
+  const std::string text = write_json(config) + '\n';
+  if (!write_all(fd, text) || ::fsync(fd) != 0) {
+    warn("could not write the refreshed token to the config file", tmp);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return;
+  }
+  if (::close(fd) != 0) {
+    warn("could not write the refreshed token to the config file", tmp);
+    ::unlink(tmp.c_str());
+    return;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    warn("could not replace the config file with the refreshed token", path);
+    ::unlink(tmp.c_str());
+    return;
+  }
+  // The rename itself is durable only once the directory is on disk.
+  auto dir = path.parent_path();
+  if (dir.empty()) dir = ".";
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0 || ::fsync(dir_fd) != 0) warn("could not flush the config file's directory", dir);
+  if (dir_fd >= 0) ::close(dir_fd);
 }
 
 json::object redact_keys(json::object keys) {
   if (auto* p = keys.if_contains("password"); p && !(p->is_string() && p->as_string().empty())) *p = redacted;
   if (auto* t = keys.if_contains("tokens"); t && t->is_string()) {
     boost::system::error_code ec;
-    auto parsed = json::parse(t->as_string(), ec);
+    auto parsed = read_json(t->as_string(), ec);
     if (!ec && parsed.is_object()) {
       for (const char* secret : {"access_token", "refresh_token", "id_token"})
         if (auto* v = parsed.as_object().if_contains(secret)) *v = redacted;
-      *t = json::serialize(parsed);
+      *t = write_json(parsed);
     } else {
       *t = redacted;
     }
@@ -91,23 +157,15 @@ json::object redact_keys(json::object keys) {
 }
 
 // Appends the JSON text of `v` (a json::value, object or string_view, never
-// copied) to `out`, serialised straight into its spare capacity.
+// copied) to `out`, as Node's JSON.stringify writes it.
 template <class T>
 void append_json(std::string& out, const T& v) {
-  json::serializer sr;
-  if constexpr (std::is_same_v<T, json::string_view>) sr.reset(v);
-  else sr.reset(&v);
-  while (!sr.done()) {
-    const std::size_t used = out.size();
-    if (out.capacity() - used < 512) out.reserve(out.capacity() * 2 + 512);
-    out.resize(out.capacity());
-    const auto written = sr.read(out.data() + used, out.size() - used);
-    out.resize(used + written.size());
-  }
+  if constexpr (std::is_same_v<T, json::string_view>) oauth2_rest::append_json_string(out, v);
+  else oauth2_rest::append_json(out, v);
 }
 
 // Collects one message's events; they are written together when it ends. Each
-// event is serialised as it comes, in the same text json::serialize gives for
+// event is serialised as it comes, in the same text JSON.stringify gives for
 // {"event": ..., ...} (keys in this order, no spaces).
 class collecting_sink final : public action::event_sink {
  public:
@@ -234,6 +292,7 @@ class input_reader {
 
 int run_process_mode(const process_options& options, std::FILE* in, std::FILE* out) {
   if (options.concurrency == 0) throw std::runtime_error("--concurrency must be at least 1");
+  const std::size_t max_line = max_line_bytes();
   json::object config = read_config(options.config_path);
 
   asio::io_context io{1};
@@ -278,6 +337,7 @@ int run_process_mode(const process_options& options, std::FILE* in, std::FILE* o
   std::size_t scanned = 0;  // input[consumed, scanned) holds no '\n' (a long line arriving in many chunks is scanned once)
   bool input_eof = false;
   bool read_requested = false;
+  bool skipping = false;   // inside a line over max_line, already reported: its bytes are dropped up to its '\n'
   std::size_t number = 0;  // line number, blank lines included
   std::size_t in_flight = 0;
   std::unique_ptr<input_reader> reader;
@@ -299,9 +359,43 @@ int run_process_mode(const process_options& options, std::FILE* in, std::FILE* o
   pump = [&] {
     if (pumping) return;
     pumping = true;
+    // A line over max_line: an error event and an end for it, as for a line that is not JSON.
+    auto refuse_long_line = [&] {
+      collecting_sink sink(options.config_path, config);
+      sink.error("InputError", "line " + std::to_string(number) + " is longer than the " + std::to_string(max_line) +
+                                   "-byte limit (" + max_line_variable + ") and was skipped");
+      sink.end(static_cast<std::int64_t>(number));
+      emit(sink.text());
+    };
     while (in_flight < options.concurrency) {
       std::string_view line;
       const auto newline = input.find('\n', std::max(consumed, scanned));
+      if (skipping) {
+        if (newline == std::string::npos) {
+          consumed = scanned = input.size();  // dropped (the next chunk erases them)
+          if (input_eof) {
+            skipping = false;
+            continue;
+          }
+          if (!read_requested) {
+            read_requested = true;
+            reader->request();
+          }
+          break;
+        }
+        consumed = newline + 1;
+        skipping = false;
+        continue;
+      }
+      if (newline == std::string::npos && input.size() - consumed > max_line) {
+        // Too long before its end has even arrived: report it now and drop the rest as it comes,
+        // so memory stays bounded by the limit plus one read.
+        ++number;
+        refuse_long_line();
+        consumed = scanned = input.size();
+        skipping = !input_eof;
+        continue;
+      }
       if (newline == std::string::npos) {
         scanned = input.size();
         if (!input_eof) {
@@ -319,12 +413,16 @@ int run_process_mode(const process_options& options, std::FILE* in, std::FILE* o
         consumed = newline + 1;
       }
       ++number;
+      if (line.size() > max_line) {
+        refuse_long_line();
+        continue;
+      }
       while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
 
       ++in_flight;
       boost::system::error_code ec;
-      auto value = json::parse(line, ec);
+      auto value = read_json(line, ec);
       if (ec || !value.is_object()) {
         collecting_sink sink(options.config_path, config);
         sink.error("InputError", "line " + std::to_string(number) +

@@ -4,11 +4,9 @@
 
 #include "sail/error.hpp"
 #include "util/base64.hpp"
+#include "util/json_read.hpp"
+#include "util/json_write.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/parser.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/serializer.hpp>
 #include <boost/json/value.hpp>
 
 namespace oauth2_rest::sail {
@@ -18,19 +16,13 @@ namespace json = boost::json;
 
 failure fail(error code, std::string message) { return {make_error_code(code), std::move(message)}; }
 
-// Parses decrypted text; `what` names the thing for the message.
+// Parses decrypted text as Node's JSON.parse does (read_json keeps one parser per thread);
+// `what` names the thing for the message.
 result<json::value> parse_json(std::string_view text, std::string_view what) {
-  // One parser per thread: its working stack is kept between messages.
-  // Same options and result as json::parse (default limits, default storage).
-  thread_local json::parser parser;
   boost::system::error_code ec;
-  parser.reset();
-  parser.write(text.data(), text.size(), ec);
-  if (ec) {
-    parser.reset();
-    return fail(error::invalid_json, std::string(what) + " is not valid JSON: " + ec.message());
-  }
-  return parser.release();
+  json::value v = read_json(text, ec);
+  if (ec) return fail(error::invalid_json, std::string(what) + " is not valid JSON: " + ec.message());
+  return v;
 }
 
 // base64 text -> ciphertext -> plaintext -> JSON, for one error record field.
@@ -38,10 +30,12 @@ result<json::value> decode_field(const json::value& field, std::string_view name
                                  const message_cipher& cipher) {
   std::string label = "error record field \"" + std::string(name) + "\"";
   if (!field.is_string()) return fail(error::invalid_base64, label + " is not a string");
+  // Decoded as leniently as Node does; text that is not base64 at all fails to decrypt, and
+  // is named for what it is.
   auto raw = base64_decode(field.get_string());
-  if (!raw) return fail(error::invalid_base64, label + " is not valid base64");
-  auto plain = cipher.decrypt(*raw);
+  auto plain = cipher.decrypt(raw.value_or(std::string()));
   if (!plain) {
+    if (!is_canonical_base64(field.get_string())) return fail(error::invalid_base64, label + " is not valid base64");
     return fail(error::decrypt_failed,
                 "could not decrypt " + label + " (wrong ELASTICIO_MESSAGE_CRYPTO_PASSWORD/IV?)");
   }
@@ -75,11 +69,15 @@ result<json::object> decode_message(std::string_view body, int protocol_version,
     ~release_at_exit() { release_if_huge(buffer); }
   } release;
   if (protocol_version < 2) {
-    if (!base64_decode_into(body, buffer)) return fail(error::invalid_base64, "message is not valid base64");
+    // As leniently as Node's Buffer.from(text, "base64"): unpadded, line-wrapped, URL-safe.
+    base64_decode_into(body, buffer);
   } else {
     buffer.assign(body);
   }
   if (!cipher.decrypt_in_place(buffer)) {
+    // Node fails here too; a text that is not base64 at all is named for what it is.
+    if (protocol_version < 2 && !is_canonical_base64(body))
+      return fail(error::invalid_base64, "message is not valid base64");
     return fail(error::decrypt_failed,
                 "could not decrypt message (wrong ELASTICIO_MESSAGE_CRYPTO_PASSWORD/IV?)");
   }
@@ -101,20 +99,13 @@ void attach_reply_to(json::object& message, const json::object& amqp_headers) {
 
 std::string encode_message(const json::object& payload, int protocol_version,
                            const message_cipher& cipher) {
-  // The compact JSON text is read straight into the thread's buffer, which is
-  // working space: its size only grows, the text is its first `len` bytes.
+  // The JSON text, as Node's JSON.stringify writes it, goes into the thread's buffer, whose
+  // capacity is kept for the next message.
   thread_local encode_buffers buffers;
-  thread_local json::serializer serializer;  // keeps its stack between messages
-  serializer.reset(&payload);
   std::string& storage = buffers.plain;
-  if (storage.size() < 512) storage.resize(512);
-  std::size_t len = 0;
-  for (;;) {
-    len += serializer.read(storage.data() + len, storage.size() - len).size();
-    if (serializer.done()) break;
-    storage.resize(storage.size() * 2);
-  }
-  const std::string_view plain(storage.data(), len);
+  storage.clear();
+  append_json(storage, payload);
+  const std::string_view plain(storage);
   std::string body;
   if (protocol_version < 2) {
     cipher.encrypt_into(plain, buffers.cipher);
@@ -133,7 +124,7 @@ std::string encode_error_payload(const error_description& e, const message_ciphe
   err["name"] = e.name;
   err["message"] = e.message;
   err["stack"] = e.stack;
-  return base64_encode(cipher.encrypt(json::serialize(err)));
+  return base64_encode(cipher.encrypt(write_json(err)));
 }
 
 std::string encode_error_record(const error_description& e,
@@ -146,7 +137,7 @@ std::string encode_error_record(const error_description& e,
     record["errorInput"] =
         input_protocol_version < 2 ? std::string(*raw_input) : base64_encode(*raw_input);
   }
-  return json::serialize(record);
+  return write_json(record);
 }
 
 result<json::object> decode_error_record(std::string_view body, const message_cipher& cipher) {

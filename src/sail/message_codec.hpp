@@ -19,10 +19,12 @@
 namespace oauth2_rest::sail {
 
 // Decodes an incoming message body. protocol_version < 2: base64 text of the
-// ciphertext; otherwise raw ciphertext (Node's rule, `protocolVersion < 2`).
+// ciphertext, read as leniently as Node reads it (util/base64.hpp); otherwise raw
+// ciphertext (Node's rule, `protocolVersion < 2`). The JSON is read as Node's
+// JSON.parse reads it (util/json_read.hpp: deep nesting, lone surrogates).
 // The result is the message object; errors, by stage:
 //   "message body is empty"
-//   "message is not valid base64"
+//   "message is not valid base64" (it does not decrypt, and is not canonical base64)
 //   "could not decrypt message (wrong ELASTICIO_MESSAGE_CRYPTO_PASSWORD/IV?)"
 //   "decrypted message is not valid JSON: <parser message>"
 //   "decrypted message is not a JSON object"
@@ -34,8 +36,8 @@ result<boost::json::object> decode_message(std::string_view body, int protocol_v
 // reply_to is copied into message.headers.reply_to (request-reply flows read it there).
 void attach_reply_to(boost::json::object& message, const boost::json::object& amqp_headers);
 
-// The AMQP body for an outgoing message: compact JSON, encrypted, base64 for
-// protocol_version < 2, raw otherwise.
+// The AMQP body for an outgoing message: JSON as Node's JSON.stringify writes it
+// (util/json_write.hpp), encrypted, base64 for protocol_version < 2, raw otherwise.
 std::string encode_message(const boost::json::object& payload, int protocol_version,
                            const message_cipher& cipher);
 

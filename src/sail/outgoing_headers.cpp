@@ -1,11 +1,11 @@
 // Outgoing AMQP headers with the Node reference runtime's semantics (protocol doc section 5.2).
 #include "sail/outgoing_headers.hpp"
 #include "util/json_values.hpp"
+#include "util/json_write.hpp"
 
 #include "util/uuid.hpp"
 
 #include <boost/container/small_vector.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <charconv>
@@ -199,7 +199,7 @@ int protocol_version_of(const json::object& incoming_headers) {
 std::string thread_id_of(const json::object& incoming_headers,
                          const std::function<std::string()>& new_uuid) {
   auto text = [](const json::value& v) {
-    return v.is_string() ? std::string(v.get_string()) : json::serialize(v);
+    return v.is_string() ? std::string(v.get_string()) : write_json(v);
   };
   if (const auto* t = find_value(incoming_headers, "threadId"); t != nullptr && js_truthy(*t)) return text(*t);
   // Node lower-cases the meta header names first; the last spelling wins.

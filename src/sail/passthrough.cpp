@@ -1,8 +1,8 @@
 // The passthrough algorithm of the Node reference runtime (protocol doc section 7).
 #include "sail/passthrough.hpp"
 #include "util/json_values.hpp"
+#include "util/json_write.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <string>
@@ -43,7 +43,7 @@ json::object apply_passthrough(json::object emitted, const json::object& incomin
     if (previous != nullptr && js_truthy(*previous)) {
       // A JS property key is the value's string form.
       std::string key = previous->is_string() ? std::string(previous->get_string())
-                                              : json::serialize(*previous);
+                                              : write_json(*previous);
       passthrough[key] = without_passthrough(incoming_message);
     }
   } else {

@@ -3,13 +3,13 @@
 
 #include "sail/service_result.hpp"
 #include "util/base64.hpp"
+#include "util/json_write.hpp"
 #include "util/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/serialize.hpp>
 
 namespace oauth2_rest::sail {
 namespace asio = boost::asio;
@@ -81,12 +81,12 @@ asio::awaitable<status> platform_api::save_keys(const std::string& account_id, c
                       "the step has no credential id (cfg._account), so the new token cannot be saved"};
   }
   json::object body{{"data", {{"id", account_id}, {"type", "credential"}, {"attributes", {{"keys", keys}}}}}};
-  auto patch = request(verb::patch, api_uri_ + "/v2/credentials/" + account_id + "/", json::serialize(body));
+  auto patch = request(verb::patch, api_uri_ + "/v2/credentials/" + account_id + "/", write_json(body));
   auto answer = co_await call(patch, retries_);
   if (answer && (answer->status == 404 || answer->status == 405)) {
     // Installations without the v2 credentials API: the v1 call the reference runtimes make.
     auto put = request(verb::put, api_uri_ + "/v1/accounts/" + account_id,
-                       json::serialize(json::object{{"keys", keys}}));
+                       write_json(json::object{{"keys", keys}}));
     auto fallback = co_await call(put, retries_);
     if (!fallback) co_return std::move(fallback).error();
     if (fallback->status >= 300) co_return status_failure(put, *fallback);

@@ -3,9 +3,9 @@
 
 #include "sail/error.hpp"
 #include "util/base64.hpp"
+#include "util/json_write.hpp"
 
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
@@ -18,7 +18,7 @@ std::string success(json::value data) {
   json::object body;
   body["status"] = "success";
   body["data"] = std::move(data);
-  return json::serialize(body);
+  return write_json(body);
 }
 
 }  // namespace
@@ -35,7 +35,7 @@ std::string error_body(std::string_view message) {
   json::object body;
   body["status"] = "error";
   body["data"] = json::object{{"message", message}};
-  return json::serialize(body);
+  return write_json(body);
 }
 
 result<post_target> split_post_result_url(std::string_view url) {

@@ -2,8 +2,8 @@
 #include "sail/step_info.hpp"
 
 #include "sail/error.hpp"
+#include "util/json_read.hpp"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
 namespace oauth2_rest::sail {
@@ -34,7 +34,7 @@ std::string string_field(const json::object& o, std::string_view name) {
 
 result<step_info> parse_step_info(std::string_view json_body) {
   boost::system::error_code ec;
-  json::value v = json::parse(json_body, ec);
+  json::value v = read_json(json_body, ec);  // as Node reads it
   if (ec) return fail(error::invalid_json, "step info is not valid JSON: " + ec.message());
   if (!v.is_object()) return fail(error::invalid_step_info, "step info is not a JSON object");
   json::object& o = v.get_object();

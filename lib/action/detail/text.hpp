@@ -5,13 +5,12 @@
 // every module of lib/action.
 #pragma once
 
+#include "util/json_write.hpp"
 #include "util/result.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/system/errc.hpp>
 
-#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -69,18 +68,15 @@ inline std::string clip(std::string_view s, std::size_t limit = 100) {
   return out;
 }
 
-// A JSON number as a human writes it: integers without exponent, other
-// doubles in their shortest round-trip form ("2.5", not "2.5E0").
+// A JSON number as JavaScript's String(number) writes it, which is how the
+// reference component turns one into a header or form value: "2.5", "1e+21",
+// "0.000001", 9007199254740993 as "9007199254740992" (util/json_write.hpp).
 inline std::string number_text(const boost::json::value& v) {
-  if (v.is_int64()) return std::to_string(v.get_int64());
-  if (v.is_uint64()) return std::to_string(v.get_uint64());
-  double d = v.get_double();
-  if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9.0e15)
-    return std::to_string(static_cast<std::int64_t>(d));
-  std::array<char, 64> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), d);
-  if (ec != std::errc{}) return boost::json::serialize(v);
-  return std::string(buf.data(), end);
+  if (v.is_double() && !std::isfinite(v.get_double()))  // never read, only computed
+    return std::isnan(v.get_double()) ? "NaN" : v.get_double() > 0 ? "Infinity" : "-Infinity";
+  std::string out;
+  append_json(out, v);
+  return out;
 }
 
 // Compact JSON with numbers as number_text writes them. Stops adding once
@@ -113,7 +109,7 @@ inline void append_description(const boost::json::value& v, std::string& out, st
         if (out.size() > limit) break;
         if (!first) out += ',';
         first = false;
-        out += boost::json::serialize(boost::json::value(e.key()));
+        append_json_string(out, e.key());
         out += ':';
         append_description(e.value(), out, limit);
       }
@@ -121,7 +117,7 @@ inline void append_description(const boost::json::value& v, std::string& out, st
       return;
     }
     default:  // string, bool, null
-      out += boost::json::serialize(v);
+      append_json(out, v);
       return;
   }
 }
