@@ -2,8 +2,8 @@
 #include "action/error_tolerance.hpp"
 
 #include "action/detail/text.hpp"
+#include "util/json_read.hpp"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
 #include <algorithm>
@@ -63,10 +63,6 @@ failure bad_rebound_token(std::string_view token) {
                          "' is not an HTTP status code");
 }
 
-failure rebound_required() {
-  return detail::invalid("httpCodesToRebound is required in Rebound Selected Codes mode");
-}
-
 // One item of the list: a code (number or numeric string) or "*".
 status add_rebound_item(const boost::json::value& item, rebound_codes& out) {
   if (item.is_string() && detail::trim(item.get_string()) == "*") {
@@ -106,7 +102,7 @@ result<std::vector<code_range>> parse_code_ranges(const boost::json::value* valu
     std::string_view s = detail::trim(*text);
     if (s.empty()) return std::vector<code_range>{};
     boost::system::error_code ec;
-    boost::json::value parsed = boost::json::parse(s, ec);
+    boost::json::value parsed = read_json(s, ec);
     if (ec)
       return detail::invalid("httpCodesToThrow must be an array of [min,max] pairs, got " +
                              detail::describe(*value));
@@ -119,8 +115,10 @@ result<std::vector<code_range>> parse_code_ranges(const boost::json::value* valu
 }
 
 result<rebound_codes> parse_rebound_codes(const boost::json::value* value) {
-  if (!value || value->is_null()) return rebound_required();
+  // No list rebounds nothing (the reference component's behaviour): the message is not failed
+  // for it, and decide() makes every status >= 400 an error, as for a code that is not listed.
   rebound_codes out;
+  if (!value || value->is_null()) return out;
   if (const auto* text = value->if_string()) {
     std::string_view rest = *text;
     while (true) {
@@ -146,7 +144,6 @@ result<rebound_codes> parse_rebound_codes(const boost::json::value* value) {
         "httpCodesToRebound must be a comma-separated list of status codes or '*', got " +
         detail::describe(*value));
   }
-  if (!out.all && out.codes.empty()) return rebound_required();
   if (out.all) out.codes.clear();
   return out;
 }

@@ -8,7 +8,8 @@
 //   manual        a status inside any httpCodesToThrow range is an error, any other
 //                 status (even >= 400) produces a message; [] or absent: never an error
 //   reboundCodes  a status >= 400 listed in httpCodesToRebound (or any, with "*") is
-//                 rebounded; any other status >= 400 is an error; < 400 is a message
+//                 rebounded; any other status >= 400 is an error; < 400 is a message;
+//                 no list (absent, blank, []) rebounds nothing
 // decide() is applied to the final status, after the 401 refresh-and-retry.
 //
 // httpCodesToThrow follows retry-axios statusCodesToRetry: a JSON array of
@@ -58,8 +59,9 @@ struct rebound_codes {
 // httpCodesToRebound: "*" -> all; "404, 401" -> {404, 401} (whitespace and
 // empty items ignored; a "*" item anywhere means all). A JSON number or an
 // array of numbers (or numeric strings) is accepted too. Codes must be 100-599.
+// Absent, null, blank or [] -> no codes: nothing is rebounded, as in the reference component
+// (its input is optional in practice; failing every message for it would be harsher than it is).
 // Errors:
-//   "httpCodesToRebound is required in Rebound Selected Codes mode"   (absent, null, blank, [])
 //   "httpCodesToRebound: 'abc' is not an HTTP status code"
 //   "httpCodesToRebound must be a comma-separated list of status codes or '*', got <value>"
 result<rebound_codes> parse_rebound_codes(const boost::json::value* value);

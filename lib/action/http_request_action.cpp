@@ -1,8 +1,11 @@
 // The httpRequest action: request building, token use, one retry on 401, Error Tolerance.
 #include "action/http_request_action.hpp"
 
+#include "action/detail/redact.hpp"
+#include "action/detail/text.hpp"
 #include "action/request_builder.hpp"
 #include "action/response_body.hpp"
+#include "oauth2/token_request.hpp"
 #include "oauth2/www_authenticate.hpp"
 #include "util/log.hpp"
 #include "util/utf8.hpp"
@@ -10,7 +13,11 @@
 
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/container/small_vector.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <boost/url/parse.hpp>
+
+#include <tuple>
 
 namespace oauth2_rest::action {
 namespace asio = boost::asio;
@@ -31,15 +38,50 @@ bool is_http_url(std::string_view url) {
   return starts("http://") || starts("https://");
 }
 
-std::string describe_status(const api_request& req, const http::response& r) {
-  std::string text = req.method_name + " " + http::url_without_credentials(r.url.empty() ? req.url : r.url) +
+// The forms in which a secret may come back in a server's text: as it is, form-encoded (a
+// query or form the server quotes) and JSON-escaped (a JSON error body quoting headers).
+void add_forms(std::vector<std::string>& out, const std::string& secret) {
+  if (secret.empty()) return;
+  out.push_back(secret);
+  out.push_back(oauth2::form_encode(secret));
+  std::string quoted = json::serialize(json::value(secret));
+  out.push_back(quoted.substr(1, quoted.size() - 2));
+}
+
+// "METHOD URL answered STATUS REASON: <body excerpt>", secrets redacted. The server chooses the
+// reason phrase, the body and (through redirects) the URL, so all of it is redacted; the body
+// before it is cut (detail/redact.hpp).
+std::string describe_status(const api_request& req, const http::response& r, const detail::redactor& secrets) {
+  std::string head = req.method_name + " " + http::url_without_credentials(r.url.empty() ? req.url : r.url) +
                      " answered " + std::to_string(r.status);
-  if (!r.reason.empty()) text += " " + r.reason;
+  if (!r.reason.empty()) head += " " + r.reason;
+  std::string text = secrets.redact(head);
   if (!r.body.empty()) {
     text += ": ";
-    text += to_valid_utf8(utf8_prefix(r.body, error_body_excerpt));
+    text += to_valid_utf8(secrets.excerpt(r.body, error_body_excerpt));
   }
   return text;
+}
+
+// scheme, host, port: the origin the HTTP client pools by and keeps Authorization within.
+std::optional<std::tuple<std::string, std::string, std::uint16_t>> origin_of(std::string_view url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (parsed.has_error()) return std::nullopt;
+  std::string scheme = detail::to_lower(parsed->scheme());
+  std::uint16_t port = parsed->has_port() && !parsed->port().empty() ? parsed->port_number()
+                       : scheme == "https"                            ? 443
+                                                                      : 80;
+  return std::tuple{std::move(scheme), detail::to_lower(parsed->host_address()), port};
+}
+
+// Whether the answer came from the origin the token was sent to. A redirect to another origin
+// drops Authorization (http_client.hpp), so a 401 from there says nothing about the token:
+// renewing would fetch a new token for every message and change nothing.
+bool answered_by_token_origin(const api_request& req, const http::response& r) {
+  if (r.url.empty() || r.url == req.url) return true;
+  auto sent = origin_of(req.url);
+  auto answered = origin_of(r.url);
+  return sent && answered && *sent == *answered;
 }
 
 http::request to_http_request(const api_request& req, const oauth2::token& t) {
@@ -105,7 +147,8 @@ result<oauth2::client_credentials> make_credentials(const action_config& config)
 }
 
 result<std::unique_ptr<http_request_action>> http_request_action::create(http::client& http,
-                                                                         const json::object& cfg) {
+                                                                         const json::object& cfg,
+                                                                         std::vector<std::string> runtime_secrets) {
   auto config = parse_action_config(cfg);
   if (!config) return std::move(config).error();
   auto creds = make_credentials(*config);
@@ -116,17 +159,22 @@ result<std::unique_ptr<http_request_action>> http_request_action::create(http::c
     if (auto* v = cfg.if_contains(key)) keys[key] = *v;
 
   auto initial = oauth2::parse_stored_tokens(config->tokens);
-  return std::unique_ptr<http_request_action>(new http_request_action(
-      http, std::move(config).value(), std::move(creds).value(), std::move(initial), std::move(keys)));
+  return std::unique_ptr<http_request_action>(new http_request_action(http, std::move(config).value(),
+                                                                      std::move(creds).value(), std::move(initial),
+                                                                      std::move(keys), std::move(runtime_secrets)));
 }
 
 http_request_action::http_request_action(http::client& http, action_config config,
                                          oauth2::client_credentials creds,
-                                         std::optional<oauth2::token> initial, json::object keys)
+                                         std::optional<oauth2::token> initial, json::object keys,
+                                         std::vector<std::string> runtime_secrets)
     : http_(http),
       config_(std::move(config)),
       tokens_(std::make_unique<oauth2::token_client>(http, std::move(creds), std::move(initial))),
-      keys_(std::move(keys)) {}
+      keys_(std::move(keys)) {
+  add_forms(secret_forms_, config_.client_secret);
+  for (const auto& s : runtime_secrets) add_forms(secret_forms_, s);
+}
 
 void http_request_action::report_new_token(const oauth2::token& t, event_sink& events) {
   keys_["tokens"] = oauth2::stored_tokens_json(t);
@@ -176,35 +224,50 @@ asio::awaitable<void> http_request_action::process(json::object message, event_s
   options.max_response_body = config_.max_response_size;
   auto request = to_http_request(*req, *token->value);
   auto answer = co_await http_.send(request, options);
+  std::shared_ptr<const oauth2::token> renewed_token;
 
   if (answer && answer->status == 401 &&
       oauth2::should_refresh(401, http::find_header(answer->headers, "WWW-Authenticate").value_or(""))) {
-    // RFC 6750 3.1: an invalid_token answer may be retried with a new token, once.
-    log::info("the API refused the access token; renewing it and retrying once",
-              {{"url", http::url_without_credentials(req->url)}});
-    auto renewed = co_await tokens_->refresh(token->value, config_.request_timeout);
-    if (!renewed) {
-      events.error("TokenError", renewed.error().message);
-      co_return;
+    if (!answered_by_token_origin(*req, *answer)) {
+      log::debug("a redirect target on another origin answered 401; it never saw the token, which is kept",
+                 {{"url", http::url_without_credentials(req->url)},
+                  {"answeredBy", http::url_without_credentials(answer->url)}});
+    } else {
+      // RFC 6750 3.1: an invalid_token answer may be retried with a new token, once.
+      log::info("the API refused the access token; renewing it and retrying once",
+                {{"url", http::url_without_credentials(req->url)}});
+      auto renewed = co_await tokens_->refresh(token->value, config_.request_timeout);
+      if (!renewed) {
+        events.error("TokenError", renewed.error().message);
+        co_return;
+      }
+      if (renewed->fetched) report_new_token(*renewed->value, events);
+      renewed_token = renewed->value;
+      set_bearer(request, *renewed->value);
+      answer = co_await http_.send(std::move(request), options);
     }
-    if (renewed->fetched) report_new_token(*renewed->value, events);
-    set_bearer(request, *renewed->value);
-    answer = co_await http_.send(std::move(request), options);
   }
 
   if (!answer) {
     events.error("RequestError", answer.error().message);
     co_return;
   }
+  // Built only for the texts that quote the server: the hot path (emit) never pays for it.
+  auto redactor = [&] {
+    std::vector<std::string> secrets = secret_forms_;
+    add_forms(secrets, token->value->access_token);
+    if (renewed_token) add_forms(secrets, renewed_token->access_token);
+    return detail::redactor(std::move(secrets));
+  };
   switch (decide(config_.error_tolerance, answer->status, ranges, rebound)) {
     case outcome::emit:
       events.data(output_message(*answer));
       break;
     case outcome::error:
-      events.error("HTTPError", describe_status(*req, *answer));
+      events.error("HTTPError", describe_status(*req, *answer, redactor()));
       break;
     case outcome::rebound:
-      events.rebound(describe_status(*req, *answer));
+      events.rebound(describe_status(*req, *answer, redactor()));
       break;
   }
 }

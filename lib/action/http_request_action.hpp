@@ -3,10 +3,19 @@
 // For each message it builds the request from the message body (url, method,
 // headers, body), gets a token (cached, shared across messages, see
 // token_client.hpp), sends `Authorization: Bearer <token>`, renews the token
-// and retries once when the API answers 401 (invalid_token or no error code),
-// and then lets Error Tolerance decide: emit {statusCode, headers, body},
-// raise an error, or rebound. After every new token it emits updateKeys with
-// ALL credential keys (the platform replaces the stored keys entirely).
+// and retries once when the API answers 401 (invalid_token or no error code)
+// from the origin that received the token (a 401 from a redirect target on
+// another origin never saw the token, so it never renews it), and then lets
+// Error Tolerance decide: emit {statusCode, headers, body}, raise an error,
+// or rebound. After every new token it emits updateKeys with ALL credential
+// keys (the platform replaces the stored keys entirely).
+//
+// Error texts and rebound reasons quote the status, the reason phrase and the
+// first 1000 bytes of the body, with every occurrence of the access token, the
+// client secret and the runtime's secrets (the platform API key) replaced by
+// [REDACTED], as they are and in their form-encoded and JSON-escaped forms;
+// redaction comes before the cut, so a secret across byte 1000 is never quoted
+// in part (detail/redact.hpp).
 //
 // One instance serves every message of a step; process() may run for many
 // messages at once on one executor thread.
@@ -23,6 +32,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace oauth2_rest::action {
 
@@ -55,9 +65,12 @@ boost::json::object output_message(const http::response& r);
 class http_request_action {
  public:
   // cfg: the step's configuration with the credential keys merged in.
+  // runtime_secrets: secrets of the host that the step's configuration does not hold but an
+  // error text must never quote either (the platform worker passes ELASTICIO_API_KEY).
   // Fails with a message naming the first bad field.
   static result<std::unique_ptr<http_request_action>> create(http::client& http,
-                                                             const boost::json::object& cfg);
+                                                             const boost::json::object& cfg,
+                                                             std::vector<std::string> runtime_secrets = {});
 
   boost::asio::awaitable<void> process(boost::json::object message, event_sink& events);
 
@@ -67,13 +80,17 @@ class http_request_action {
 
  private:
   http_request_action(http::client& http, action_config config, oauth2::client_credentials creds,
-                      std::optional<oauth2::token> initial, boost::json::object keys);
+                      std::optional<oauth2::token> initial, boost::json::object keys,
+                      std::vector<std::string> runtime_secrets);
   void report_new_token(const oauth2::token& t, event_sink& events);
 
   http::client& http_;
   action_config config_;
   std::unique_ptr<oauth2::token_client> tokens_;
   boost::json::object keys_;
+  // The client secret and the runtime's secrets in every form they may be echoed in; the
+  // tokens a message used are added per message.
+  std::vector<std::string> secret_forms_;
 };
 
 }  // namespace oauth2_rest::action

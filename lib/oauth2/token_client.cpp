@@ -20,7 +20,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The longest a single backoff pause may last, whatever Retry-After says.
+// The ceiling of our own exponential backoff (100 ms, 200 ms, ... 5 s). A Retry-After longer than
+// this is still honoured, as the server asked (RFC 9110 10.2.3), as long as it fits in the request
+// timeout; one that does not ends the attempt at once (see fetch()).
 constexpr auto max_backoff = 5s;
 constexpr std::size_t max_token_response = 1024 * 1024;
 
@@ -55,13 +57,16 @@ std::optional<std::chrono::milliseconds> retry_after(const http::response& r) {
   return std::max(wait, std::chrono::milliseconds(0));
 }
 
+// The pause before the next attempt: the larger of the server's hint and our own backoff. A hint
+// is a floor, never a licence to go faster: "Retry-After: 0" or a date already past would
+// otherwise make back-to-back requests until the timeout (over 10,000 in 2 s on loopback).
 std::chrono::milliseconds backoff(int attempt, std::optional<std::chrono::milliseconds> hint) {
   thread_local std::mt19937 rng{std::random_device{}()};
-  if (hint) return *hint;
   auto base = std::chrono::milliseconds(100) * (1 << std::min(attempt, 6));
   base = std::min<std::chrono::milliseconds>(base, max_backoff);
   std::uniform_int_distribution<long long> jitter(0, base.count() / 5);
-  return base + std::chrono::milliseconds(jitter(rng));
+  const auto own = base + std::chrono::milliseconds(jitter(rng));
+  return hint ? std::max(*hint, own) : own;
 }
 
 std::string describe_answer(const http::response& r, const token_error_details& d) {
@@ -220,6 +225,8 @@ asio::awaitable<result<std::shared_ptr<const token>>> token_client::fetch(
                 {{"attempt", attempt + 1}, {"status", answer->status}});
     }
 
+    // Our own part of the delay is capped by max_backoff; the server's part was checked against
+    // the deadline above; either way a pause that would outlast the timeout ends the attempt.
     auto delay = backoff(attempt, hint);
     if (steady::now() + delay >= deadline) break;
     pause.expires_after(delay);

@@ -10,7 +10,10 @@
 // - refresh() after the API rejected a token renews it once, unless another
 //   caller has already replaced that token.
 // - Transient failures (network errors, 5xx, 408, 425, 429) are retried with
-//   exponential backoff and jitter (Retry-After honoured) inside the timeout;
+//   exponential backoff and jitter inside the timeout. Retry-After (seconds or
+//   HTTP date) is honoured as a floor: the pause is the larger of it and the
+//   backoff, so "Retry-After: 0" never means back-to-back requests; one that
+//   reaches past the timeout ends the attempt at once, saying so;
 //   other 4xx answers mean bad credentials and fail at once, naming the
 //   server's error and error_description.
 // - A plain-http token URL works but is logged as a warning once: the client

@@ -2,6 +2,7 @@
 #include "action/error_tolerance.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <gtest/gtest.h>
@@ -208,18 +209,28 @@ TEST(parse_rebound_codes, accepts_a_number_or_an_array) {
   EXPECT_TRUE(rebound_of(json::parse(R"(["*"])")).all);
 }
 
-TEST(parse_rebound_codes, required_and_invalid_tokens) {
-  const std::string required = "httpCodesToRebound is required in Rebound Selected Codes mode";
-  EXPECT_EQ(rebound_error(nullptr), required);
+// Without httpCodesToRebound nothing is rebounded (as the reference component does): the message
+// is not failed for it; a status >= 400 is then an error ("if the rebound code doesn't match the
+// response code, an error will be thrown") and any other status a message.
+TEST(parse_rebound_codes, absent_or_empty_rebounds_nothing) {
   json::value null_value;
-  EXPECT_EQ(rebound_error(&null_value), required);
   json::value blank("  ");
-  EXPECT_EQ(rebound_error(&blank), required);
   json::value commas(" , ");
-  EXPECT_EQ(rebound_error(&commas), required);
   json::value empty_array = json::array{};
-  EXPECT_EQ(rebound_error(&empty_array), required);
+  const std::vector<const json::value*> inputs{nullptr, &null_value, &blank, &commas, &empty_array};
+  for (const json::value* v : inputs) {
+    auto r = parse_rebound_codes(v);
+    ASSERT_TRUE(r.has_value()) << (v ? json::serialize(*v) : "absent") << ": " << r.error().message;
+    EXPECT_FALSE(r->all);
+    EXPECT_TRUE(r->codes.empty());
+    EXPECT_EQ(decide(tolerance::rebound_codes, 404, {}, *r), outcome::error);
+    EXPECT_EQ(decide(tolerance::rebound_codes, 503, {}, *r), outcome::error);
+    EXPECT_EQ(decide(tolerance::rebound_codes, 200, {}, *r), outcome::emit);
+    EXPECT_EQ(decide(tolerance::rebound_codes, 302, {}, *r), outcome::emit);
+  }
+}
 
+TEST(parse_rebound_codes, invalid_tokens) {
   json::value abc("404, abc");
   EXPECT_EQ(rebound_error(&abc), "httpCodesToRebound: 'abc' is not an HTTP status code");
   json::value range("500-599");

@@ -207,6 +207,17 @@ TEST_F(action_test, manual_with_empty_ranges_never_errors) {
   ASSERT_EQ(sink.of("data").size(), 1u) << sink.all_text();
 }
 
+TEST_F(action_test, rebound_codes_without_a_list_rebounds_nothing) {
+  auto a = make(config({{"errorTolerance", "reboundCodes"}}));
+  auto ok = run(*a, {{"url", "/items"}, {"method", "GET"}});
+  ASSERT_EQ(ok.of("data").size(), 1u) << ok.all_text();
+  auto failed = run(*a, {{"url", "/status/503"}, {"method", "GET"}});
+  ASSERT_EQ(failed.of("error").size(), 1u) << failed.all_text();
+  EXPECT_EQ(failed.of("error")[0].name, "HTTPError") << "a plain HTTP error, not an input error";
+  EXPECT_TRUE(failed.of("rebound").empty());
+  EXPECT_EQ(api.api_requests(), 2u);
+}
+
 TEST_F(action_test, invalid_manual_range_is_an_error_naming_the_value) {
   auto a = make(config({{"errorTolerance", "manual"}}));
   auto sink = run(*a, {{"url", "/status/500"}, {"method", "GET"}, {"httpCodesToThrow", json::parse("[[600,700]]")}});
@@ -287,6 +298,146 @@ TEST_F(action_test, redirect_to_another_origin_does_not_carry_the_token) {
   auto same = run(*a, {{"url", "/same"}, {"method", "GET"}});
   ASSERT_EQ(same.of("data").size(), 1u) << same.all_text();
   EXPECT_TRUE(redirecting.requests().back().has_header("Authorization")) << "same origin keeps the token";
+}
+
+// Finding 8: the target of a cross-origin redirect never saw the token (the HTTP client drops
+// Authorization when a hop leaves the origin), so its 401 says nothing about the token.
+TEST_F(action_test, a_401_from_a_cross_origin_redirect_target_never_renews_the_token) {
+  std::atomic<int> elsewhere_calls{0};
+  http_server elsewhere([&](const recorded_request&) {
+    ++elsewhere_calls;
+    auto answer = reply::json(401, R"({"error":"invalid_token"})");
+    answer.headers.push_back({"WWW-Authenticate", R"(Bearer error="invalid_token")"});
+    return answer;
+  });
+  http_server redirecting([&](const recorded_request& r) {
+    if (r.path() == "/oauth/token") return api.handle(r);
+    return reply{.status = 302, .headers = {{"Location", elsewhere.base_url() + "/landing"}}};
+  });
+  auto a = make(config({{"tokenUrl", redirecting.base_url() + "/oauth/token"}, {"baseUrl", redirecting.base_url()}}));
+  constexpr int messages = 5;
+  for (int i = 0; i < messages; ++i) {
+    auto sink = run(*a, {{"url", "/away"}, {"method", "GET"}});
+    ASSERT_EQ(sink.of("error").size(), 1u) << sink.all_text();
+    EXPECT_EQ(sink.of("error")[0].name, "HTTPError");
+    EXPECT_NE(sink.of("error")[0].text.find("401"), std::string::npos) << sink.of("error")[0].text;
+    EXPECT_NE(sink.of("error")[0].text.find(elsewhere.base_url() + "/landing"), std::string::npos)
+        << "the error names the URL that answered: " << sink.of("error")[0].text;
+  }
+  EXPECT_EQ(api.token_requests(), 1u) << "one token for all " << messages << " messages, no renewals";
+  EXPECT_EQ(elsewhere_calls.load(), messages) << "one call per message, no retry";
+}
+
+TEST_F(action_test, a_401_after_a_same_origin_redirect_still_renews_the_token_once) {
+  std::atomic<int> landing_calls{0};
+  http_server redirecting([&](const recorded_request& r) {
+    if (r.path() == "/oauth/token") return api.handle(r);
+    if (r.path() == "/landing") {
+      ++landing_calls;
+      auto answer = reply::json(401, R"({"error":"invalid_token"})");
+      answer.headers.push_back({"WWW-Authenticate", R"(Bearer error="invalid_token")"});
+      return answer;
+    }
+    return reply{.status = 302, .headers = {{"Location", "/landing"}}};
+  });
+  auto a = make(config({{"tokenUrl", redirecting.base_url() + "/oauth/token"}, {"baseUrl", redirecting.base_url()}}));
+  auto sink = run(*a, {{"url", "/away"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("error").size(), 1u) << sink.all_text();
+  EXPECT_EQ(api.token_requests(), 2u) << "the landing page saw the token: one renewal";
+  EXPECT_EQ(landing_calls.load(), 2);
+}
+
+// Finding 9 / SPEC 3: a gateway that echoes the request's headers in its error body. The token
+// (Authorization), the client secret and the API key (sent in headers of the user's choosing
+// here) must reach neither an error text nor a rebound reason, in any of the forms they travel in.
+class echoing_api_test : public action_test {
+ protected:
+  static constexpr const char* api_key = "platform-api-key-Zq+9";
+  std::string padding;  // sent before the echoed headers
+  http_server echoing{[this](const recorded_request& r) {
+    if (r.path() == "/oauth/token") return api.handle(r);
+    std::string body = padding + "invalid request headers:";
+    for (const auto& h : r.headers) body += " " + h.name + ": " + h.value + ";";
+    body += " query: " + r.query();
+    auto status = r.path() == "/rebound" ? 503u : 400u;
+    return reply::text(status, body);
+  }};
+
+  json::object cfg_for(const char* tolerance) {
+    return config({{"tokenUrl", echoing.base_url() + "/oauth/token"},
+                   {"baseUrl", echoing.base_url()},
+                   {"errorTolerance", tolerance}});
+  }
+  // The input: the client secret and the API key in headers and (form-encoded) in the query.
+  json::object input(const char* path) {
+    return {{"url", std::string(path) + "?secret=demo-secret&key=platform-api-key-Zq%2B9"},
+            {"method", "GET"},
+            {"headers", {{"X-Client-Secret", "demo-secret"}, {"X-Api-Key", api_key}}},
+            {"httpCodesToRebound", "503"}};
+  }
+  void expect_redacted(const std::string& text) {
+    ASSERT_FALSE(api.issued_tokens().empty());
+    EXPECT_EQ(text.find(api.issued_tokens().at(0)), std::string::npos) << "token in: " << text;
+    EXPECT_EQ(text.find("demo-secret"), std::string::npos) << "client secret in: " << text;
+    EXPECT_EQ(text.find(api_key), std::string::npos) << "API key in: " << text;
+    EXPECT_EQ(text.find("platform-api-key-Zq%2B9"), std::string::npos) << "form-encoded API key in: " << text;
+    EXPECT_NE(text.find("Bearer [REDACTED]"), std::string::npos) << text;
+    EXPECT_NE(text.find("X-Client-Secret: [REDACTED];"), std::string::npos) << text;
+    EXPECT_NE(text.find("X-Api-Key: [REDACTED];"), std::string::npos) << text;
+  }
+  // The API key is a secret of the runtime (the platform worker's ELASTICIO_API_KEY), not of the
+  // step's configuration: the runtime names it when it creates the action.
+  std::unique_ptr<action::http_request_action> make_with_api_key(json::object cfg) {
+    auto created = action::http_request_action::create(http, cfg, {api_key});
+    EXPECT_TRUE(created) << (created ? "" : created.error().message);
+    return created ? std::move(created).value() : nullptr;
+  }
+};
+
+TEST_F(echoing_api_test, error_text_has_token_secret_and_api_key_redacted) {
+  auto a = make_with_api_key(cfg_for("noErrors"));
+  auto sink = run(*a, input("/error"));
+  ASSERT_EQ(sink.of("error").size(), 1u) << sink.all_text();
+  EXPECT_EQ(sink.of("error")[0].name, "HTTPError");
+  EXPECT_NE(sink.of("error")[0].text.find("400"), std::string::npos) << "still names the status";
+  expect_redacted(sink.of("error")[0].text);
+}
+
+TEST_F(echoing_api_test, rebound_reason_has_token_secret_and_api_key_redacted) {
+  auto a = make_with_api_key(cfg_for("reboundCodes"));
+  auto sink = run(*a, input("/rebound"));
+  ASSERT_EQ(sink.of("rebound").size(), 1u) << sink.all_text();
+  const auto reason = sink.of("rebound")[0].text;
+  EXPECT_NE(reason.find("503"), std::string::npos) << "still names the status: " << reason;
+  expect_redacted(reason);
+}
+
+// Redaction happens before the excerpt is cut at 1000 bytes: a token that starts just before the
+// cut is replaced whole, never quoted in part.
+TEST_F(echoing_api_test, a_token_cut_by_the_1000_byte_excerpt_is_still_redacted) {
+  auto a = make_with_api_key(cfg_for("noErrors"));
+  // The body starts "<padding>invalid request headers: Host: ...; ...; Authorization: Bearer <token>;":
+  // a first run measures where the token lands, a second one moves it across byte 1000.
+  auto probe = run(*a, {{"url", "/error"}, {"method", "GET"}});
+  ASSERT_EQ(probe.of("error").size(), 1u) << probe.all_text();
+  const std::string token = api.issued_tokens().at(0);
+  const auto recorded = echoing.requests().back();  // requests() returns a copy
+  std::string echoed = "invalid request headers:";
+  for (const auto& h : recorded.headers) echoed += " " + h.name + ": " + h.value + ";";
+  const auto at = echoed.find(token);
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_LT(at + 20, 1000u);
+  padding = std::string(1000 - 20 - at, '.');  // the token starts at byte 980 of the body
+
+  auto sink = run(*a, {{"url", "/error"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("error").size(), 1u) << sink.all_text();
+  const auto text = sink.of("error")[0].text;
+  EXPECT_EQ(text.find(token.substr(0, 20)), std::string::npos) << "the token's first 20 bytes are quoted: " << text;
+  EXPECT_NE(text.find("Bearer [REDACTED]"), std::string::npos) << text;
+  // The excerpt is the first 1000 bytes of the redacted body (a marker across the cut kept whole).
+  const auto body_start = text.find(std::string(10, '.'));
+  ASSERT_NE(body_start, std::string::npos) << text;
+  EXPECT_LE(text.size() - body_start, 1000u + std::string_view("[REDACTED]").size()) << text;
 }
 
 TEST_F(action_test, bad_input_is_an_input_error_and_the_action_goes_on) {

@@ -221,6 +221,85 @@ TEST_F(local_mode_test, token_is_written_back_and_reused_by_the_next_run) {
   EXPECT_EQ(second.out.find("updateKeys"), std::string::npos);
 }
 
+// Finding 10: the config file holds the client secret and the tokens; writing a new token back
+// must not widen who may read it (the temporary file used to be created 0666 & ~umask).
+class config_mode_test : public local_mode_test, public ::testing::WithParamInterface<unsigned> {};
+
+TEST_P(config_mode_test, a_token_refresh_keeps_the_config_files_mode) {
+  const auto mode = static_cast<std::filesystem::perms>(GetParam());
+  auto config = write_config();
+  std::filesystem::permissions(config, mode);
+  auto r = process(config, R"({"body":{"url":"/items","method":"GET"}})" "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_NE(read_file(config).find(api.issued_tokens().at(0)), std::string::npos) << "the token was written back";
+  const auto after = std::filesystem::status(config).permissions() & std::filesystem::perms::all;
+  EXPECT_EQ(static_cast<unsigned>(after), GetParam()) << std::oct << "mode 0" << GetParam() << " became 0"
+                                                      << static_cast<unsigned>(after);
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) names.push_back(e.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"config.json"}) << "no temporary file is left behind";
+}
+
+INSTANTIATE_TEST_SUITE_P(modes, config_mode_test, ::testing::Values(0600u, 0640u),
+                         [](const ::testing::TestParamInfo<unsigned>& case_info) {
+                           return case_info.param == 0600u ? "owner_only_0600" : "group_readable_0640";
+                         });
+
+// Finding 14: a line is bounded (OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES, as for the worker's
+// deliveries): an over-long line is an error event naming the limit, and the next line is processed.
+TEST_F(local_mode_test, an_over_long_line_is_an_error_naming_the_limit_and_processing_goes_on) {
+  auto config = write_config();
+  auto message = [](const std::string& id, std::size_t pad) {
+    return R"({"id":")" + id + R"(","body":{"url":"/items","method":"GET","pad":")" + std::string(pad, 'p') + R"("}})";
+  };
+  process_spec spec{.program = OAUTH2_REST_BINARY, .args = {"process", "--config", config.string()}};
+  spec.env["OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES"] = "200";
+  // A short line, a valid message over the limit, a short line, and a last over-long line without '\n'.
+  spec.input = message("a", 10) + "\n" + message("long", 300) + "\n" + message("c", 10) + "\n" + message("tail", 5000);
+  auto r = run_process(spec);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto ev = events(r.out);
+  std::vector<std::string> kinds;
+  for (auto& e : ev) kinds.push_back(std::string(e.at("event").as_string()));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"updateKeys", "data", "end", "error", "end", "data", "end", "error", "end"}))
+      << r.out;
+  ASSERT_EQ(ev.size(), 9u) << r.out;
+  for (std::size_t i : {3u, 7u}) {
+    const std::string text(ev[i].at("error").at("message").as_string());
+    EXPECT_EQ(ev[i].at("error").at("name").as_string(), "InputError");
+    EXPECT_NE(text.find("200-byte limit"), std::string::npos) << text;
+    EXPECT_NE(text.find("OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES"), std::string::npos) << text;
+  }
+  EXPECT_NE(std::string(ev[3].at("error").at("message").as_string()).find("line 2"), std::string::npos);
+  EXPECT_EQ(ev[4].at("id").as_int64(), 2);
+  EXPECT_EQ(ev[6].at("id").as_string(), "c");
+  EXPECT_EQ(ev[8].at("id").as_int64(), 4);
+  EXPECT_EQ(api.api_requests(), 2u) << "the over-long lines were not sent";
+
+  // A limit that is not a number is a start-up error naming the variable, like a bad config.
+  spec.env["OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES"] = "16MiB";
+  auto bad = run_process(spec);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES must be an integer"), std::string::npos) << bad.err;
+  EXPECT_TRUE(bad.out.empty()) << bad.out;
+}
+
+// The default bound (16 MiB, the worker's incoming message cap), with the line arriving in many reads.
+TEST_F(local_mode_test, a_line_over_16_mib_is_refused_by_default) {
+  auto config = write_config();
+  const std::string big = R"({"id":"big","body":{"url":"/items","method":"GET","pad":")" +
+                          std::string((16u << 20) + 1, 'p') + R"("}})";
+  auto r = process(config, big + "\n" + R"({"id":"next","body":{"url":"/items","method":"GET"}})" "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto ev = events(r.out);
+  ASSERT_GE(ev.size(), 2u) << r.out;
+  EXPECT_EQ(ev[0].at("event").as_string(), "error") << r.out;
+  EXPECT_NE(r.out.find("16777216-byte limit"), std::string::npos) << r.out.substr(0, 2000);
+  EXPECT_EQ(ev.back().at("event").as_string(), "end");
+  EXPECT_EQ(ev.back().at("id").as_string(), "next");
+  EXPECT_EQ(api.api_requests(), 1u);
+}
+
 TEST_F(local_mode_test, secrets_are_redacted_on_stdout_and_absent_from_logs) {
   auto config = write_config();
   auto r = process(config, R"({"body":{"url":"/echo","method":"GET"}})" "\n", {});

@@ -14,6 +14,8 @@
 
 #include <atomic>
 #include <ctime>
+#include <mutex>
+#include <vector>
 
 namespace oauth2_rest {
 namespace {
@@ -159,6 +161,43 @@ TEST_F(token_client_test, retry_after_beyond_the_timeout_gives_up_at_once) {
   EXPECT_NE(r.error().message.find("9999 s"), std::string::npos) << r.error().message;
   EXPECT_EQ(server.request_count(), 1u) << "no second request within the timeout";
 }
+
+// Finding 12: a Retry-After of 0 (or a date already past) is a floor of zero, not an order to
+// retry at once: the pause is the larger of the hint and our own backoff (100 ms, 200 ms, ...).
+// Counted within a window rather than timed, so a slow machine cannot make it fail.
+class retry_after_now : public token_client_test, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(retry_after_now, is_never_a_burst_of_back_to_back_requests) {
+  const std::string hint = GetParam();
+  std::mutex times_mutex;
+  std::vector<std::chrono::steady_clock::time_point> times;
+  http_server server([&](const recorded_request&) {
+    {
+      std::lock_guard lock(times_mutex);
+      times.push_back(std::chrono::steady_clock::now());
+    }
+    auto r = reply::json(503, R"({"error":"temporarily_unavailable"})");
+    r.headers.push_back({"Retry-After", hint});
+    return r;
+  });
+  oauth2::token_client client(http, creds_for(server));
+  auto r = get(client, 2s);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(oauth2::token_errc::unavailable));
+  // 100 + 200 + 400 + 800 ms of backoff (+ up to 20 % jitter) fit in 2 s: about 5 requests.
+  // Back-to-back retries made hundreds.
+  EXPECT_GE(server.request_count(), 2u) << "a 503 is retried";
+  EXPECT_LE(server.request_count(), 8u) << "Retry-After: " << hint << " made back-to-back requests";
+  std::lock_guard lock(times_mutex);
+  ASSERT_GE(times.size(), 2u);
+  EXPECT_GE(times[1] - times[0], 90ms) << "the first pause is at least the first backoff step";
+}
+
+INSTANTIATE_TEST_SUITE_P(zero_and_past_date, retry_after_now,
+                         ::testing::Values("0", "Sun, 06 Nov 1994 08:49:37 GMT"),
+                         [](const ::testing::TestParamInfo<const char*>& case_info) {
+                           return std::string(case_info.param) == "0" ? "zero_seconds" : "past_date";
+                         });
 
 TEST_F(token_client_test, network_error_fails_within_the_timeout) {
   unsigned short port = 0;

@@ -1,7 +1,9 @@
 // Security checks end to end, with the built executable: no secret (client secret, issued tokens,
 // platform API key, and their Basic header forms) in any log line or output of the worker, of
 // local mode or of verifyCredentials, through the data, error, rebound, 401-refresh and
-// verifyCredentials paths at TRACE level; TLS refused in local mode for a self-signed or expired
+// verifyCredentials paths at TRACE level, and through an API gateway that echoes the request's
+// headers and the credentials into its error bodies (quoted, redacted, in error records and
+// rebound reasons); TLS refused in local mode for a self-signed or expired
 // certificate and a wrong host name; a plain-http token URL logged as a warning; an oversized
 // response refused without the worker's memory growing by its size.
 #include "oauth2/token_request.hpp"
@@ -20,6 +22,7 @@
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <mutex>
@@ -99,8 +102,24 @@ class secrets_test : public ::testing::Test {
         return big;
       }
     }
+    if (r.path() == "/api/echo-error") return echo_error(r);
     return api.handle(r);
   }};
+
+  // A worst-case gateway (finding 9): its error body echoes the request's headers (so the bearer
+  // token) and quotes the client secret in the forms it travels in. With leak=platform in the
+  // query it also quotes the platform API key: only the worker knows that key, so only the
+  // worker tests ask for it. ?status= picks the status (503 is the rebound code below).
+  static reply echo_error(const recorded_request& r) {
+    std::string body = "gateway refused the request; headers:";
+    for (const auto& h : r.headers) body += " " + h.name + ": " + h.value + ";";
+    body += " upstream credentials: " + std::string(client_secret) + " " + oauth2::form_encode(client_secret) + " " +
+            json::serialize(json::value(client_secret));
+    if (r.query().find("leak=platform") != std::string::npos)
+      body += " platform key: " + std::string(api_key) + " " + oauth2::form_encode(api_key);
+    const unsigned status = r.query().find("status=503") != std::string::npos ? 503 : 400;
+    return reply::text(status, body);
+  }
 
   json::object step{{"id", "step_2"}, {"comp_id", "comp-1"}, {"function", "httpRequest"}};
   std::vector<recorded_request> saves;
@@ -250,13 +269,17 @@ TEST_F(secrets_worker_test, no_secret_in_worker_logs_outputs_or_verify_credentia
   publish("m-echo", {{"url", "/echo"}, {"method", "POST"}, {"headers", {{"X-Trace", "1"}}}, {"body", {{"a", 1}}}});
   publish("m-error", {{"url", "/status/500"}, {"method", "GET"}, {"httpCodesToRebound", "503"}});
   publish("m-rebound", {{"url", "/status/503"}, {"method", "GET"}, {"httpCodesToRebound", "503"}});
+  // A gateway echoing the token, the client secret and the API key: the error text and the
+  // rebound reason (an AMQP header) quote its body, redacted.
+  publish("m-echo-error", {{"url", "/echo-error?status=400&leak=platform"}, {"method", "GET"}});
+  publish("m-echo-rebound", {{"url", "/echo-error?status=503&leak=platform"}, {"method", "GET"}});
   // A rebound expires from its queue after 15 s (ELASTICIO_REBOUND_INITIAL_EXPIRATION): collect
-  // rebounds while waiting for the inputs to be processed.
+  // rebounds while waiting for the inputs to be processed (three texts per rebound, see drain()).
   std::vector<std::string> rebounds;
   ASSERT_TRUE(testing::eventually([&] {
     for (auto& t : drain(queues.rebound, false)) rebounds.push_back(std::move(t));
-    return input_drained() && !rebounds.empty();
-  }, 120s)) << "inputs not processed or no rebound; data " << queues.admin.message_count(queues.data)
+    return input_drained() && rebounds.size() >= 2u * 3u;
+  }, 120s)) << "inputs not processed or not both rebounds; data " << queues.admin.message_count(queues.data)
             << ", errors " << queues.admin.message_count(queues.errors);
   ASSERT_EQ(api.tokens_issued(), 1u);
 
@@ -275,8 +298,15 @@ TEST_F(secrets_worker_test, no_secret_in_worker_logs_outputs_or_verify_credentia
   auto errors = drain(queues.errors, true);
   for (auto& t : drain(queues.rebound, false)) rebounds.push_back(std::move(t));
   EXPECT_EQ(outputs.size(), 3u * 3u) << "data: items, echo, refreshed items";
-  EXPECT_EQ(errors.size(), 2u + 2u) << "one error record";
-  EXPECT_EQ(rebounds.size(), 3u) << "one rebound";
+  EXPECT_EQ(errors.size(), 2u * (2u + 2u)) << "two error records: the 500 and the echoing gateway's 400";
+  EXPECT_EQ(rebounds.size(), 2u * 3u) << "two rebounds: the 503 and the echoing gateway's 503";
+  // The echoed texts are there, redacted (so the search below looked at them).
+  auto mentions = [](const std::vector<std::string>& texts, std::string_view what) {
+    return std::any_of(texts.begin(), texts.end(), [&](const std::string& t) { return t.find(what) != std::string::npos; });
+  };
+  EXPECT_TRUE(mentions(errors, "Bearer [REDACTED]")) << "no redacted echo in the error records";
+  EXPECT_TRUE(mentions(errors, "platform key: [REDACTED] [REDACTED]")) << "no redacted API key in the error records";
+  EXPECT_TRUE(mentions(rebounds, "Bearer [REDACTED]")) << "no redacted echo in the rebound reasons";
 
   // verifyCredentials, good and bad secret, at TRACE level.
   std::vector<std::string> verify_texts;
@@ -320,11 +350,14 @@ TEST_F(secrets_test, no_secret_in_local_mode_output_or_logs) {
       R"({"id":"data","body":{"url":"/items","method":"GET","httpCodesToRebound":"503"}})" "\n"
       R"({"id":"echo","body":{"url":"/echo","method":"POST","body":{"a":1},"httpCodesToRebound":"503"}})" "\n"
       R"({"id":"error","body":{"url":"/status/500","method":"GET","httpCodesToRebound":"503"}})" "\n"
-      R"({"id":"rebound","body":{"url":"/status/503","method":"GET","httpCodesToRebound":"503"}})" "\n";
+      R"({"id":"rebound","body":{"url":"/status/503","method":"GET","httpCodesToRebound":"503"}})" "\n"
+      R"({"id":"echo-error","body":{"url":"/echo-error?status=400","method":"GET","httpCodesToRebound":"503"}})" "\n"
+      R"({"id":"echo-rebound","body":{"url":"/echo-error?status=503","method":"GET","httpCodesToRebound":"503"}})" "\n";
   auto first = local(path, messages);
   ASSERT_EQ(first.exit_code, 0);
   EXPECT_NE(first.out.find(R"("event":"error")"), std::string::npos);
   EXPECT_NE(first.out.find(R"("event":"rebound")"), std::string::npos);
+  EXPECT_NE(first.out.find("gateway refused the request"), std::string::npos) << "the echoing gateway was quoted";
   // The next run reads the stored token, which the API has revoked: 401, one refresh.
   api.revoke_all();
   auto second = local(path, R"({"id":"refresh","body":{"url":"/items/1","method":"GET","httpCodesToRebound":"503"}})" "\n");

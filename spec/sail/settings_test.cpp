@@ -180,13 +180,68 @@ TEST(settings, bad_numbers_name_the_variable_and_the_value) {
   m["ELASTICIO_REBOUND_LIMIT"] = "0";
   m["ELASTICIO_REBOUND_INITIAL_EXPIRATION"] = "15s";
   m["ELASTICIO_PROTOCOL_VERSION"] = "3";
-  m["OAUTH2_REST_DRAIN_TIMEOUT_MS"] = "99999999999999999999";
+  m["OAUTH2_REST_DRAIN_TIMEOUT_MS"] = "-5";
+  m["ELASTICIO_AMQP_PUBLISH_RETRY_DELAY"] = "0";
+  m["OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES"] = "16MiB";
   EXPECT_EQ(error_of(m),
             "ELASTICIO_RABBITMQ_PREFETCH_SAILOR must be an integer from 1 to 65535, got \"ten\"\n"
             "ELASTICIO_REBOUND_LIMIT must be an integer from 1 to 2147483647, got \"0\"\n"
-            "ELASTICIO_REBOUND_INITIAL_EXPIRATION must be an integer from 1 to 9223372036854775807, got \"15s\"\n"
+            "ELASTICIO_REBOUND_INITIAL_EXPIRATION must be an integer of at least 1 (values above 4294967295 "
+            "count as 4294967295), got \"15s\"\n"
             "ELASTICIO_PROTOCOL_VERSION must be an integer from 1 to 2, got \"3\"\n"
-            "OAUTH2_REST_DRAIN_TIMEOUT_MS must be an integer from 1 to 9223372036854775807, got \"99999999999999999999\"");
+            "ELASTICIO_AMQP_PUBLISH_RETRY_DELAY must be an integer of at least 1 (values above 86400000 "
+            "count as 86400000), got \"0\"\n"
+            "OAUTH2_REST_DRAIN_TIMEOUT_MS must be an integer of at least 1 (values above 86400000 count as "
+            "86400000), got \"-5\"\n"
+            "OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES must be an integer of at least 1 (values above 536870912 "
+            "count as 536870912), got \"16MiB\"");
+}
+
+// Finding 13: a duration meant as "forever" must not overflow into "now" (milliseconds become
+// nanoseconds in a steady_timer; i64max ms drained at once). Every duration is capped: 24 h, and
+// the rebound expiration at RabbitMQ's largest per-message TTL, 2^32-1 ms.
+TEST(settings, huge_durations_are_capped_not_overflowed) {
+  constexpr std::int64_t day_ms = 24LL * 3600 * 1000;
+  for (const char* huge : {"86400001", "9223372036854775807", "99999999999999999999", "1000000000000000000000000"}) {
+    auto m = complete_env();
+    m["OAUTH2_REST_DRAIN_TIMEOUT_MS"] = huge;
+    m["ELASTICIO_AMQP_PUBLISH_RETRY_DELAY"] = huge;
+    m["ELASTICIO_AMQP_PUBLISH_MAX_RETRY_DELAY"] = huge;
+    m["ELASTICIO_API_REQUEST_RETRY_DELAY"] = huge;
+    m["ELASTICIO_REBOUND_INITIAL_EXPIRATION"] = huge;
+    settings s = load_settings(lookup(m));
+    EXPECT_EQ(s.drain_timeout_ms, day_ms) << huge;
+    EXPECT_EQ(s.amqp_publish_retry_delay_ms, day_ms) << huge;
+    EXPECT_EQ(s.amqp_publish_max_retry_delay_ms, day_ms) << huge;
+    EXPECT_EQ(s.api_request_retry_delay_ms, day_ms) << huge;
+    // 86400001 ms is under the expiration's own cap, so it is kept there.
+    EXPECT_EQ(s.rebound_initial_expiration_ms, std::string(huge) == "86400001" ? 86400001LL : 4294967295LL) << huge;
+  }
+  // Up to the cap a value is kept as given.
+  auto m = complete_env();
+  m["OAUTH2_REST_DRAIN_TIMEOUT_MS"] = "86400000";
+  m["ELASTICIO_REBOUND_INITIAL_EXPIRATION"] = "4294967295";
+  settings s = load_settings(lookup(m));
+  EXPECT_EQ(s.drain_timeout_ms, day_ms);
+  EXPECT_EQ(s.rebound_initial_expiration_ms, 4294967295LL);
+  // The capped values cannot overflow where the worker uses them: the publish backoff shifts the
+  // delay by at most 20, and a steady_timer counts nanoseconds.
+  EXPECT_LT(static_cast<double>(day_ms) * (1 << 20), 9.2e18);
+  EXPECT_LT(static_cast<double>(day_ms) * 1e6, 9.2e18);
+}
+
+TEST(settings, max_incoming_message_bytes) {
+  auto m = complete_env();
+  EXPECT_EQ(load_settings(lookup(m)).max_incoming_message_bytes, 16u << 20)
+      << "default: a 10 MiB message once encrypted and base64-encoded, with room";
+  m["OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES"] = "1048576";
+  EXPECT_EQ(load_settings(lookup(m)).max_incoming_message_bytes, 1048576u);
+  m["OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES"] = "99999999999999999999";
+  EXPECT_EQ(load_settings(lookup(m)).max_incoming_message_bytes, 512u << 20) << "RabbitMQ's own maximum";
+  m["OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES"] = "";
+  EXPECT_EQ(load_settings(lookup(m)).max_incoming_message_bytes, 16u << 20);
+  m["OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES"] = "0";
+  EXPECT_NE(error_of(m).find("OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES must be an integer of at least 1"), std::string::npos);
 }
 
 TEST(settings, prefetch_is_bounded_by_basic_qos) {

@@ -64,6 +64,26 @@ class reader {
     return parsed;
   }
 
+  // A duration or size that needs only a ceiling: a decimal integer of at least `min`; larger
+  // values, even past int64, count as `ceiling` (a huge value means "as long as possible"; it
+  // must not overflow into "now" where milliseconds become nanoseconds or a delay is shifted).
+  // Unset or empty -> fallback. `ceiling` must stay below int64 max / 10.
+  std::int64_t capped(const std::string& name, std::int64_t fallback, std::int64_t min, std::int64_t ceiling) {
+    auto v = raw(name);
+    if (!v || v->empty()) return fallback;
+    const bool digits = v->find_first_not_of("0123456789") == std::string::npos;
+    std::int64_t value = 0;
+    if (digits)
+      for (char c : *v) value = std::min(ceiling, value * 10 + (c - '0'));
+    if (!digits || value < min) {
+      problems_.push_back(name + " must be an integer of at least " + std::to_string(min) + " (values above " +
+                          std::to_string(ceiling) + " count as " + std::to_string(ceiling) + "), got \"" + *v +
+                          "\"");
+      return fallback;
+    }
+    return value;
+  }
+
   void problem(std::string text) { problems_.push_back(std::move(text)); }
   const std::vector<std::string>& problems() const { return problems_; }
 
@@ -73,6 +93,20 @@ class reader {
 };
 
 std::string name_of(std::string_view suffix) { return std::string(prefix) + std::string(suffix); }
+
+// The ceiling of every millisecond setting: a day is longer than any sane drain, retry delay or
+// backoff, and far from overflow (24 h = 8.64e7 ms; in nanoseconds 8.64e13; shifted by the
+// publish backoff's 20 doublings, 9.1e13 ms; int64 holds 9.2e18).
+constexpr std::int64_t max_duration_ms = 24LL * 60 * 60 * 1000;
+// RabbitMQ's largest per-message TTL (the expiration property): 2^32 - 1 ms. A larger rebound
+// expiration is refused by the broker (406 PRECONDITION_FAILED).
+constexpr std::int64_t max_expiration_ms = 4294967295LL;
+// RabbitMQ's hard maximum message size (max_message_size cannot be set higher): 512 MiB.
+constexpr std::int64_t max_message_bytes = 512LL << 20;
+// A 10 MiB message (the platform's message size limit) grows by AES-CBC padding (at most 16
+// bytes) and base64 (4/3) to 13,981,036 bytes; 16 MiB leaves about 20 % for error records and
+// rebounds, which carry the input and are not size-checked by the reference runtime.
+constexpr std::int64_t default_max_incoming_message_bytes = 16LL << 20;
 
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
@@ -214,7 +248,7 @@ settings load_settings(const env_lookup& env) {
   s.prefetch = static_cast<int>(r.integer(name_of("RABBITMQ_PREFETCH_SAILOR"), 1, 1, 65535));
   s.rebound_limit = static_cast<int>(r.integer(name_of("REBOUND_LIMIT"), 20, 1, int_max));
   s.rebound_initial_expiration_ms =
-      r.integer(name_of("REBOUND_INITIAL_EXPIRATION"), 15000, 1, i64_max);
+      r.capped(name_of("REBOUND_INITIAL_EXPIRATION"), 15000, 1, max_expiration_ms);
   s.startup_required = r.boolean(name_of("STARTUP_REQUIRED"), false);
   s.no_self_passthrough = r.boolean(name_of("NO_SELF_PASSTRHOUGH"), false);
   s.protocol_version = static_cast<int>(r.integer(name_of("PROTOCOL_VERSION"), 1, 1, 2));
@@ -239,12 +273,12 @@ settings load_settings(const env_lookup& env) {
   if (auto a = r.raw(name_of("AMQP_PUBLISH_RETRY_ATTEMPTS")); a && !a->empty() && *a != "Infinity") {
     s.amqp_publish_retry_attempts = r.integer(name_of("AMQP_PUBLISH_RETRY_ATTEMPTS"), 0, 1, i64_max);
   }
-  s.amqp_publish_retry_delay_ms = r.integer(name_of("AMQP_PUBLISH_RETRY_DELAY"), 100, 1, i64_max);
+  s.amqp_publish_retry_delay_ms = r.capped(name_of("AMQP_PUBLISH_RETRY_DELAY"), 100, 1, max_duration_ms);
   s.amqp_publish_max_retry_delay_ms =
-      r.integer(name_of("AMQP_PUBLISH_MAX_RETRY_DELAY"), 300000, 1, i64_max);
+      r.capped(name_of("AMQP_PUBLISH_MAX_RETRY_DELAY"), 300000, 1, max_duration_ms);
   s.api_request_retry_attempts =
       static_cast<int>(r.integer(name_of("API_REQUEST_RETRY_ATTEMPTS"), 3, 1, int_max));
-  s.api_request_retry_delay_ms = r.integer(name_of("API_REQUEST_RETRY_DELAY"), 100, 1, i64_max);
+  s.api_request_retry_delay_ms = r.capped(name_of("API_REQUEST_RETRY_DELAY"), 100, 1, max_duration_ms);
   if (auto v = r.raw(name_of("OBJECT_STORAGE_URI")); v && !v->empty()) s.object_storage_uri = *v;
   if (auto v = r.raw(name_of("OBJECT_STORAGE_TOKEN")); v && !v->empty()) s.object_storage_token = *v;
 
@@ -283,8 +317,11 @@ settings load_settings(const env_lookup& env) {
     }
   }
 
-  s.drain_timeout_ms = r.integer("OAUTH2_REST_DRAIN_TIMEOUT_MS", 30000, 1, i64_max);
+  s.drain_timeout_ms = r.capped("OAUTH2_REST_DRAIN_TIMEOUT_MS", 30000, 1, max_duration_ms);
+  // Seconds, bounded by the protocol's 16-bit field (at most about 18 h): no cap needed.
   s.amqp_heartbeat_seconds = static_cast<int>(r.integer("OAUTH2_REST_AMQP_HEARTBEAT", 60, 0, 65535));
+  s.max_incoming_message_bytes = static_cast<std::size_t>(r.capped(
+      "OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES", default_max_incoming_message_bytes, 1, max_message_bytes));
 
   for (auto name : log_context_names) {
     if (auto v = r.raw(std::string(name)); v && !v->empty()) s.log_context[name] = *v;

@@ -11,7 +11,12 @@
 // - numbers: Node falls back to the default on garbage or 0 (parseInt(v) ||
 //   default); we refuse to start instead, naming the variable and the value,
 //   because a typo in a prefetch or a limit should not go unnoticed. An empty
-//   value still means "use the default", as in Node.
+//   value still means "use the default", as in Node;
+// - durations (every millisecond setting) and the incoming size cap have a
+//   ceiling instead of a maximum: a larger value, even one past int64, counts
+//   as the ceiling (24 h; the rebound expiration RabbitMQ's 4294967295 ms; the
+//   size 512 MiB), so "99999999999999" meant as "forever" never overflows
+//   into "now" (milliseconds become nanoseconds in a timer).
 // All problems found are reported together in one std::runtime_error.
 #pragma once
 
@@ -64,7 +69,7 @@ struct settings {
   // 2.3: optional, defaults beside them.
   int prefetch = 1;                                 // ELASTICIO_RABBITMQ_PREFETCH_SAILOR, 1..65535 (basic.qos is 16-bit)
   int rebound_limit = 20;                           // ELASTICIO_REBOUND_LIMIT
-  std::int64_t rebound_initial_expiration_ms = 15000;  // ELASTICIO_REBOUND_INITIAL_EXPIRATION
+  std::int64_t rebound_initial_expiration_ms = 15000;  // ELASTICIO_REBOUND_INITIAL_EXPIRATION, at most 4294967295
   bool startup_required = false;                    // ELASTICIO_STARTUP_REQUIRED
   bool hook_shutdown = false;                       // ELASTICIO_HOOK_SHUTDOWN
   bool no_self_passthrough = false;                 // ELASTICIO_NO_SELF_PASSTRHOUGH (sic: the real name)
@@ -74,10 +79,10 @@ struct settings {
   std::size_t outgoing_message_size_limit = 10485760;  // ELASTICIO_OUTGOING_MESSAGE_SIZE_LIMIT (encoded bytes)
   bool amqp_persistent_messages = false;            // ELASTICIO_AMQP_PERSISTENT_MESSAGES (deliveryMode 2)
   std::optional<std::int64_t> amqp_publish_retry_attempts;  // ELASTICIO_AMQP_PUBLISH_RETRY_ATTEMPTS; nullopt = unlimited (Node: Infinity)
-  std::int64_t amqp_publish_retry_delay_ms = 100;         // ELASTICIO_AMQP_PUBLISH_RETRY_DELAY
-  std::int64_t amqp_publish_max_retry_delay_ms = 300000;  // ELASTICIO_AMQP_PUBLISH_MAX_RETRY_DELAY
+  std::int64_t amqp_publish_retry_delay_ms = 100;         // ELASTICIO_AMQP_PUBLISH_RETRY_DELAY, at most 24 h
+  std::int64_t amqp_publish_max_retry_delay_ms = 300000;  // ELASTICIO_AMQP_PUBLISH_MAX_RETRY_DELAY, at most 24 h
   int api_request_retry_attempts = 3;                     // ELASTICIO_API_REQUEST_RETRY_ATTEMPTS
-  std::int64_t api_request_retry_delay_ms = 100;          // ELASTICIO_API_REQUEST_RETRY_DELAY
+  std::int64_t api_request_retry_delay_ms = 100;          // ELASTICIO_API_REQUEST_RETRY_DELAY, at most 24 h
   std::optional<std::string> object_storage_uri;          // ELASTICIO_OBJECT_STORAGE_URI (section 8)
   std::optional<std::string> object_storage_token;        // ELASTICIO_OBJECT_STORAGE_TOKEN
 
@@ -91,10 +96,17 @@ struct settings {
 
   // Ours: how long a graceful shutdown waits for in-flight messages before
   // giving up (Node waits forever, the JVM 30 s).
-  std::int64_t drain_timeout_ms = 30000;  // OAUTH2_REST_DRAIN_TIMEOUT_MS
+  std::int64_t drain_timeout_ms = 30000;  // OAUTH2_REST_DRAIN_TIMEOUT_MS, at most 24 h
   // Ours: the AMQP heartbeat we ask for, in seconds (0 disables; the broker may lower it).
   // A dead peer that never closes the socket (a half-open connection) is noticed after about two.
   int amqp_heartbeat_seconds = 60;  // OAUTH2_REST_AMQP_HEARTBEAT, 0..65535
+  // Ours: the largest incoming delivery body accepted, in bytes as received (encrypted and, in
+  // protocol 1, base64-encoded); a larger one is to be rejected (not requeued) with a log line.
+  // Default 16 MiB: a 10 MiB message (the platform's limit) is 13,981,036 bytes once
+  // AES-encrypted and base64-encoded (4/3 plus padding); the rest is room for error records and
+  // rebounds, which carry the input. At most 512 MiB (RabbitMQ's own maximum). Local mode
+  // bounds an input line by the same variable and default.
+  std::size_t max_incoming_message_bytes = 16u << 20;  // OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES
 
   // 2.4 and section 13: the ELASTICIO_* ids that are set, by their full
   // variable names, plus "tag": ELASTICIO_FLOW_ID; attached to every log line.
