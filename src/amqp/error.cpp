@@ -18,6 +18,10 @@ class category_impl final : public boost::system::error_category {
       case error::nacked: return "the broker rejected the message (basic.nack)";
       case error::connection_lost: return "connection lost before the broker confirmed the message";
       case error::stopped: return "the AMQP client stopped before the broker confirmed the message";
+      case error::unroutable: return "the broker returned the message as unroutable (basic.return)";
+      case error::refused: return "the broker refused the message";
+      case error::channel_closed: return "the broker closed the publish channel";
+      case error::protocol: return "AMQP protocol error";
     }
     return "unknown amqp error";
   }

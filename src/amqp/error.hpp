@@ -16,6 +16,19 @@ enum class error {
   connection_lost,
   // broker_client::stop() ran before the message was sent or confirmed.
   stopped,
+  // The broker returned the message (basic.return): no queue is bound for its routing key. The
+  // confirm that follows does not make it a success; retrying later may succeed (a flow being
+  // redeployed binds its queues again).
+  unroutable,
+  // This message itself was refused, and sending it again cannot succeed: it could not be
+  // encoded (a field or the headers too large for a frame), or the broker closed the publish
+  // channel over it with a precondition failure (e.g. an expiration above 4294967295 ms).
+  refused,
+  // The broker closed the publish channel for a reason that is not the message's own (e.g. the
+  // exchange does not exist, 404). The channel is re-opened; retrying later may succeed.
+  channel_closed,
+  // The byte stream from the broker is not valid AMQP 0-9-1 (or not our version).
+  protocol,
 };
 
 const boost::system::error_category& amqp_category() noexcept;

@@ -30,14 +30,18 @@ struct delivery {
   bool redelivered = false;
   std::string exchange, routing_key;
   std::string body;
+  // The body was over connection_settings::max_body_bytes: it was not kept (body is empty) and
+  // the delivery is handed over only so that the caller rejects it, naming body_size.
+  bool too_large = false;
+  std::uint64_t body_size = 0;
   message_properties properties;
 };
 
 struct outgoing {
   std::string exchange, routing_key, body;
   message_properties properties;
-  // The platform publishes with mandatory=true (and no return handler): an unroutable message
-  // comes back as basic.return, which we log; the confirm that follows still completes it.
+  // The platform publishes with mandatory=true: an unroutable message comes back as basic.return,
+  // and its publish then fails with error::unroutable instead of succeeding.
   bool mandatory = true;
 };
 

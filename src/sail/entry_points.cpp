@@ -1,4 +1,5 @@
-// `oauth2-rest sail` and `oauth2-rest serve verifyCredentials`: start-up, signals, service result.
+// `oauth2-rest sail` and `oauth2-rest serve verifyCredentials`: start-up, signals (the first
+// drains, a second exits at once), service result.
 #include "sail/entry_points.hpp"
 
 #include "action/http_request_action.hpp"
@@ -6,6 +7,7 @@
 #include "sail/service_result.hpp"
 #include "sail/settings.hpp"
 #include "sail/worker.hpp"
+#include "util/json_read.hpp"
 #include "util/log.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -13,7 +15,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/json/parse.hpp>
 
+#include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 
@@ -70,7 +74,9 @@ int run_worker() {
     return 1;
   }
   std::string problem;
-  auto created = action::http_request_action::create(http, step->config);
+  // The platform API key is not in the step's configuration, but a gateway could still echo it:
+  // the action redacts it from error texts and rebound reasons along with its own secrets.
+  auto created = action::http_request_action::create(http, step->config, {s.api_key});
   std::unique_ptr<action::http_request_action> action;
   if (const char* noop = std::getenv("OAUTH2_REST_BENCH_NOOP_ACTION"); noop && *noop && *noop != '0') {
     // Benchmarks only (bench/run.sh, the broker-only ceiling): no action and no problem makes
@@ -85,12 +91,28 @@ int run_worker() {
   }
 
   worker w(io, s, std::move(step).value(), api, std::move(action), std::move(problem));
+  // The first SIGTERM or SIGINT drains (stop consuming, finish what is in flight, at most
+  // OAUTH2_REST_DRAIN_TIMEOUT_MS). A second one exits at once: an operator who signals twice
+  // wants out now. Nothing unfinished is acked by doing so: the broker requeues every delivery
+  // still unacknowledged when the connection drops, so only the drain is skipped (at-least-once
+  // holds). _Exit, not exit: no destructor may ack, publish or block on the way out.
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code ec, int signal_number) {
+  bool draining = false;
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec,
+                                                                      int signal_number) {
     if (ec) return;
+    if (draining) {
+      log::warn("second signal: exiting at once; messages in flight stay unacknowledged and return to the queue",
+                {{"signal", signal_number}, {"inFlight", w.in_flight()}});
+      std::fflush(stdout);
+      std::_Exit(128 + signal_number);  // the status a shell reports for a process the signal killed
+    }
+    draining = true;
     log::info("received a stop signal", {{"signal", signal_number}});
+    signals.async_wait(on_signal);
     w.shutdown([&] { io.stop(); });
-  });
+  };
+  signals.async_wait(on_signal);
   w.start();
   log::info("Fully initialized and waiting for messages", {{"prefetch", s.prefetch}});
   io.run();
@@ -122,7 +144,7 @@ int run_verify_credentials() {
 
   std::string reason;
   boost::system::error_code ec;
-  auto cfg = json::parse(cfg_text, ec);
+  auto cfg = read_json(cfg_text, ec);
   std::optional<oauth2::token_client> tokens;
   if (ec || !cfg.is_object()) {
     reason = "ELASTICIO_CFG is not a JSON object";

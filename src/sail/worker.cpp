@@ -16,6 +16,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <unistd.h>
 
@@ -66,15 +67,43 @@ class collecting_sink final : public action::event_sink {
 }  // namespace
 
 struct worker::pending {
-  // The latest delivery of this message: a redelivered copy replaces it, so
-  // the final ack goes to a delivery tag of the live connection.
+  // The latest delivery of this message: a redelivered copy from a dead connection replaces it,
+  // so the final settle goes to a delivery tag of the live connection.
   std::uint64_t session = 0;
   std::uint64_t tag = 0;
+  bool redelivered = false;
   std::string message_id;
+  std::string key;  // copy_key(): messageId and rebound iteration; empty without a messageId
   std::string raw_body;
   amqp::message_properties properties;
-  bool abandoned = false;  // outputs could not be published: leave the input to the broker
+  bool settled = false;
 };
+
+namespace {
+
+// What identifies "the same delivery again": a rebound copy keeps its original's messageId but
+// carries the next reboundIteration, so it is another delivery, to be run.
+std::string copy_key(const std::string& message_id, const json::object& headers) {
+  if (message_id.empty()) return {};
+  std::string key = message_id;
+  key.push_back('\n');
+  if (auto* v = headers.if_contains("reboundIteration")) {
+    if (v->is_int64()) key += std::to_string(v->get_int64());
+    else if (v->is_uint64()) key += std::to_string(v->get_uint64());
+    else if (v->is_double()) key += std::to_string(v->get_double());
+    else if (v->is_string()) key += v->get_string();
+  }
+  return key;
+}
+
+// delay << attempt, capped, without overflowing for any setting.
+std::int64_t backoff_ms(std::int64_t delay, std::int64_t attempt, std::int64_t cap) {
+  delay = std::max<std::int64_t>(delay, 0);
+  for (std::int64_t i = 0; i < attempt && delay < cap; ++i) delay = delay > cap / 2 ? cap : delay * 2;
+  return std::min(delay, cap);
+}
+
+}  // namespace
 
 worker::worker(asio::io_context& io, const settings& s, step_info step, platform_api& api,
                std::unique_ptr<action::http_request_action> action, std::string config_problem)
@@ -92,6 +121,7 @@ worker::worker(asio::io_context& io, const settings& s, step_info step, platform
   cs.connection_name = connection_name(s);
   cs.prefetch = static_cast<std::uint16_t>(s.prefetch);
   cs.heartbeat_seconds = static_cast<std::uint16_t>(s.amqp_heartbeat_seconds);
+  cs.max_body_bytes = s.max_incoming_message_bytes;
   broker_ = std::make_unique<amqp::broker_client>(
       io.get_executor(), cs, [this](amqp::delivery d) { on_delivery(std::move(d)); },
       [](bool connected) {
@@ -108,44 +138,55 @@ void worker::start() { broker_->start(); }
 
 void worker::on_delivery(amqp::delivery d) {
   auto message_id = string_header(d.properties.headers, "messageId");
-  if (!message_id.empty()) {
-    if (auto it = by_message_id_.find(message_id); it != by_message_id_.end()) {
-      // The broker redelivered a message we are still working on (its first
-      // delivery was on a connection that has since died): do not run it twice.
-      it->second->session = d.session;
-      it->second->tag = d.delivery_tag;
-      log::info("a redelivered copy of a message in flight will be acknowledged when it ends",
-                {{"messageId", message_id}});
+  if (d.too_large) {
+    log::error("rejecting a message over the incoming size limit (OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES)",
+               {{"messageId", message_id}, {"size", d.body_size}, {"limit", settings_.max_incoming_message_bytes}});
+    broker_->reject(d.session, d.delivery_tag, false);
+    return;
+  }
+  if (message_id.empty()) log::warn("Message does not have messageId");
+  auto key = copy_key(message_id, d.properties.headers);
+  if (d.session != current_session_) {
+    // A new connection: settles of the one before the last can no longer be the ones lost.
+    older_session_ = current_session_;
+    current_session_ = d.session;
+    std::erase_if(recently_done_, [&](const auto& e) { return e.second.session != older_session_; });
+    std::erase_if(recent_order_, [&](const std::string& k) { return !recently_done_.contains(k); });
+  }
+  if (!key.empty() && d.redelivered) {
+    // Only a delivery of an earlier, dead connection can come back redelivered while we still
+    // hold it: the broker never redelivers what a live channel holds unsettled. A copy with the
+    // same id on the same connection is another message (a splitter re-emitting its input's id).
+    auto [first, last] = in_flight_by_key_.equal_range(key);
+    for (auto it = first; it != last; ++it) {
+      pending& held = *it->second;
+      if (held.session == d.session) continue;
+      held.session = d.session;
+      held.tag = d.delivery_tag;
+      log::info("a redelivered copy of a message in flight will be settled when it ends", {{"messageId", message_id}});
       return;
     }
-    if (d.redelivered) {
-      if (auto done = recently_done_.find(message_id); done != recently_done_.end()) {
-        // Finished and confirmed already; the ack was lost with the old connection.
-        log::info("a redelivered copy of a finished message is settled without running it again",
-                  {{"messageId", message_id}});
-        if (done->second) broker_->reject(d.session, d.delivery_tag, false);
-        else broker_->ack(d.session, d.delivery_tag);
-        return;
-      }
+    if (auto done = recently_done_.find(key); done != recently_done_.end() && done->second.session != d.session) {
+      // Finished and confirmed already; its settle went to a connection that died meanwhile.
+      log::info("a redelivered copy of a finished message is settled without running it again",
+                {{"messageId", message_id}});
+      if (done->second.had_error) broker_->reject(d.session, d.delivery_tag, false);
+      else broker_->ack(d.session, d.delivery_tag);
+      return;
     }
-  } else {
-    log::warn("Message does not have messageId");
   }
   auto p = std::make_shared<pending>();
   p->session = d.session;
   p->tag = d.delivery_tag;
+  p->redelivered = d.redelivered;
   p->message_id = std::move(message_id);
+  p->key = std::move(key);
   p->raw_body = std::move(d.body);
   p->properties = std::move(d.properties);
   in_flight_.emplace(p.get(), p);
-  if (!p->message_id.empty()) by_message_id_.emplace(p->message_id, p);
-  asio::co_spawn(io_, process(p), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log::error("unexpected failure while processing a message", {{"what", ex.what()}});
-    }
+  if (!p->key.empty()) in_flight_by_key_.emplace(p->key, p.get());
+  asio::co_spawn(io_, process(p), [](std::exception_ptr) {
+    // process() catches everything itself; nothing can arrive here.
   });
 }
 
@@ -158,7 +199,7 @@ asio::awaitable<status> worker::publish_once(std::shared_ptr<const amqp::outgoin
       asio::use_awaitable);
 }
 
-asio::awaitable<bool> worker::publish_confirmed(amqp::outgoing outgoing) {
+asio::awaitable<worker::publish_outcome> worker::publish_confirmed(amqp::outgoing outgoing) {
   asio::steady_timer pause(co_await asio::this_coro::executor);
   // Shared with the broker client while it is on the wire; kept for a retry.
   std::shared_ptr<const amqp::outgoing> message = std::make_shared<const amqp::outgoing>(std::move(outgoing));
@@ -169,26 +210,69 @@ asio::awaitable<bool> worker::publish_confirmed(amqp::outgoing outgoing) {
       message = std::move(next);
     }
     auto confirmed = co_await publish_once(message);
-    if (confirmed) co_return true;
-    if (confirmed.error().code == amqp::error::stopped) co_return false;
+    if (confirmed) co_return publish_outcome{publish_outcome::confirmed, {}};
+    const auto& why = confirmed.error();
+    if (why.code == amqp::error::stopped) co_return publish_outcome{publish_outcome::gave_up, why.message};
+    if (why.code == amqp::error::refused) {
+      log::error("the broker refused an output; sending it again cannot succeed",
+                 {{"routingKey", message->routing_key}, {"reason", why.message}});
+      co_return publish_outcome{publish_outcome::refused, why.message};
+    }
     if (settings_.amqp_publish_retry_attempts && attempt >= *settings_.amqp_publish_retry_attempts) {
       log::error("giving up publishing after the configured retries",
-                 {{"routingKey", message->routing_key}, {"reason", confirmed.error().message}});
-      co_return false;
+                 {{"routingKey", message->routing_key}, {"reason", why.message}});
+      co_return publish_outcome{publish_outcome::gave_up, why.message};
     }
-    // A nack means the destination queue is full (overflow=reject-publish):
-    // back off and try again, as the reference runtime does, without limit by default.
-    auto delay = std::min<std::int64_t>(settings_.amqp_publish_retry_delay_ms << std::min<std::int64_t>(attempt, 20),
-                                         settings_.amqp_publish_max_retry_delay_ms);
+    // A nack means the destination queue is full (overflow=reject-publish), a return that no
+    // queue is bound for the routing key (a flow being redeployed): back off and try again, as
+    // the reference runtime does for nacks, without limit by default.
+    auto delay = backoff_ms(settings_.amqp_publish_retry_delay_ms, attempt, settings_.amqp_publish_max_retry_delay_ms);
     log::warn("publish not confirmed, will retry",
               {{"routingKey", message->routing_key}, {"attempt", attempt + 1}, {"delayMs", delay},
-               {"reason", confirmed.error().message}});
+               {"reason", why.message}});
     pause.expires_after(std::chrono::milliseconds(delay));
     co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
 
 asio::awaitable<void> worker::process(std::shared_ptr<pending> p) {
+  // Whatever happens inside, the message is settled and its bookkeeping released: one message
+  // that throws (no memory for a huge body, an output too large to encrypt) must not hold a
+  // prefetch slot, or its id, for the life of the process.
+  std::string failed;
+  try {
+    co_await run_message(*p);
+  } catch (const std::exception& e) {
+    failed = e.what();
+  } catch (...) {
+    failed = "unknown exception";
+  }
+  if (!p->settled) {
+    if (failed.empty()) failed = "the message ended without being settled";
+    // A first failure may be passing (memory); a redelivered one failed before: drop it, with
+    // the reason logged, rather than let it come back for ever.
+    const bool requeue = !p->redelivered;
+    try {
+      log::error(requeue ? "processing a message failed unexpectedly; returning it to the queue"
+                         : "processing a redelivered message failed again; rejecting it",
+                 {{"messageId", p->message_id}, {"reason", failed}});
+    } catch (...) {
+    }
+    settle(*p, settle_as::reject, requeue);
+  }
+  finish(*p);
+}
+
+void worker::settle(pending& p, settle_as how, bool requeue) {
+  if (p.settled) return;
+  p.settled = true;
+  if (how == settle_as::ack) broker_->ack(p.session, p.tag);
+  else broker_->reject(p.session, p.tag, requeue);
+  if (how != settle_as::reject || !requeue) remember_done(p, how == settle_as::reject);
+}
+
+asio::awaitable<void> worker::run_message(pending& message) {
+  auto* p = &message;
   const auto start = now_ms();
   const auto& headers = p->properties.headers;
   const int protocol = protocol_version_of(headers);
@@ -199,8 +283,7 @@ asio::awaitable<void> worker::process(std::shared_ptr<pending> p) {
   if (!decoded) {
     log::error("rejecting a message that cannot be decoded",
                {{"messageId", p->message_id}, {"reason", decoded.error().message}});
-    broker_->reject(p->session, p->tag, false);
-    finish(*p);
+    settle(*p, settle_as::reject, false);
     co_return;
   }
   json::object incoming = std::move(decoded).value();
@@ -239,24 +322,36 @@ asio::awaitable<void> worker::process(std::shared_ptr<pending> p) {
   base.delivery_mode = settings_.amqp_persistent_messages ? 2 : 1;
 
   bool had_error = false;
-  bool published_all = true;
+  bool published_all = true;   // false: an output is not in the broker; the input goes back to the queue
+  std::string refused;         // an output the broker refused for good
+  auto note = [&](const publish_outcome& o) {
+    if (o.what == publish_outcome::gave_up) published_all = false;
+    if (o.what == publish_outcome::refused && refused.empty()) refused = o.reason;
+  };
   auto publish_error = [&](const std::string& name, const std::string& text) -> asio::awaitable<void> {
     error_description e{.name = name, .message = text, .stack = name + ": " + text};
     auto record = encode_error_record(e, p->raw_body, protocol, cipher_);
     auto error_hdrs = error_headers(common, now_ms());
     amqp::outgoing out{settings_.publish_messages_to, settings_.error_routing_key, std::move(record), base};
     out.properties.headers = error_hdrs;
-    published_all = co_await publish_confirmed(std::move(out)) && published_all;
+    auto outcome = co_await publish_confirmed(std::move(out));
+    if (outcome.what == publish_outcome::refused) {
+      // Not even the error record is accepted: nothing more can be said downstream.
+      log::error("the broker refused the error record of a message; rejecting the message",
+                 {{"messageId", p->message_id}, {"error", text}, {"reason", outcome.reason}});
+    }
+    if (outcome.what == publish_outcome::gave_up) published_all = false;
     auto reply_to = string_header(headers, "reply_to");
     if (!reply_to.empty() && !settings_.no_error_replies) {
       amqp::outgoing reply{settings_.publish_messages_to, reply_to, encode_error_payload(e, cipher_), base};
       reply.properties.headers = error_reply_headers(error_hdrs);
-      published_all = co_await publish_confirmed(std::move(reply)) && published_all;
+      auto replied = co_await publish_confirmed(std::move(reply));
+      if (replied.what == publish_outcome::gave_up) published_all = false;
     }
   };
 
   for (auto& ev : sink.events) {
-    if (!published_all) break;
+    if (!published_all || !refused.empty()) break;
     switch (ev.what) {
       case event::kind::data: {
         auto out = apply_passthrough(std::move(ev.message), incoming, headers, step_.is_passthrough,
@@ -276,7 +371,7 @@ asio::awaitable<void> worker::process(std::shared_ptr<pending> p) {
         msg.properties.headers = &ev == &sink.events.back()
                                      ? data_headers(std::move(common), message_id, settings_.protocol_version, now_ms())
                                      : data_headers(common, message_id, settings_.protocol_version, now_ms());
-        published_all = co_await publish_confirmed(std::move(msg)) && published_all;
+        note(co_await publish_confirmed(std::move(msg)));
         break;
       }
       case event::kind::error:
@@ -291,36 +386,42 @@ asio::awaitable<void> worker::process(std::shared_ptr<pending> p) {
           break;
         }
         amqp::outgoing msg{settings_.publish_messages_to, settings_.rebound_routing_key, p->raw_body, p->properties};
-        msg.properties.expiration = std::to_string(plan.expiration_ms);
+        // RabbitMQ refuses an expiration above 2^32-1 ms (about 49 days) by closing the channel.
+        msg.properties.expiration = std::to_string(std::clamp<std::int64_t>(plan.expiration_ms, 0, 4294967295));
         msg.properties.headers = rebound_headers(headers, plan, ev.text, now_ms());
-        published_all = co_await publish_confirmed(std::move(msg)) && published_all;
+        note(co_await publish_confirmed(std::move(msg)));
         break;
       }
     }
   }
 
+  if (published_all && !refused.empty()) {
+    // An output the broker will never take (it does not encode, or the broker closed the channel
+    // over it): the flow learns it from an error record, and the input is done with.
+    had_error = true;
+    co_await publish_error("Error", "The broker refused an output of this message: " + refused);
+  }
   if (!published_all) {
     // Not every output is in the broker: the input must not be acknowledged.
     // Requeue it (on a live connection) so it is processed again; nothing is lost.
     log::error("could not publish every output of a message; returning it to the queue",
                {{"messageId", p->message_id}});
-    broker_->reject(p->session, p->tag, true);
+    settle(*p, settle_as::reject, true);
   } else if (had_error) {
-    broker_->reject(p->session, p->tag, false);
-    remember_done(p->message_id, true);
+    settle(*p, settle_as::reject, false);
   } else {
-    broker_->ack(p->session, p->tag);
-    remember_done(p->message_id, false);
+    settle(*p, settle_as::ack, false);
   }
-  finish(*p);
 }
 
-void worker::remember_done(const std::string& message_id, bool had_error) {
+void worker::remember_done(const pending& p, bool had_error) {
   // A dead connection hands back at most `prefetch` unacknowledged deliveries; a few
   // times that covers them with room for the ones finished just before it died.
   const std::size_t capacity = 4 * static_cast<std::size_t>(settings_.prefetch) + 1024;
-  if (message_id.empty() || !recently_done_.emplace(message_id, had_error).second) return;
-  recent_order_.push_back(message_id);
+  if (p.key.empty()) return;
+  auto [it, added] = recently_done_.insert_or_assign(p.key, done_entry{p.session, had_error});
+  if (!added) return;
+  recent_order_.push_back(p.key);
   if (recent_order_.size() > capacity) {
     recently_done_.erase(recent_order_.front());
     recent_order_.pop_front();
@@ -328,7 +429,15 @@ void worker::remember_done(const std::string& message_id, bool had_error) {
 }
 
 void worker::finish(pending& p) {
-  if (!p.message_id.empty()) by_message_id_.erase(p.message_id);
+  if (!p.key.empty()) {
+    auto [first, last] = in_flight_by_key_.equal_range(p.key);
+    for (auto it = first; it != last; ++it) {
+      if (it->second == &p) {
+        in_flight_by_key_.erase(it);
+        break;
+      }
+    }
+  }
   in_flight_.erase(&p);
   maybe_done();
 }
@@ -357,10 +466,14 @@ void worker::maybe_done() {
 
 void worker::close() {
   drain_timer_.cancel();
-  broker_->stop();
   auto done = std::move(on_drained_);
   on_drained_ = nullptr;
-  if (done) done();
+  if (closing_) return;
+  closing_ = true;
+  // Acks asked for reach the broker before the connections close (close-ok), bounded.
+  broker_->close([done = std::move(done)] {
+    if (done) done();
+  });
 }
 
 }  // namespace oauth2_rest::sail

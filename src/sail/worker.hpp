@@ -3,15 +3,22 @@
 // Per delivery: decode (protocol 1 or 2, AES-256-CBC), run the action, publish
 // its data / error / rebound messages with the reference runtime's headers,
 // wait until the broker has confirmed every one of them, then ack (or reject
-// without requeue after an error event). A message that cannot be decoded is
-// rejected with its reason logged; the worker goes on. A publish that is
-// nacked or lost with the connection is retried with capped exponential
-// backoff (header `retry: n`), so an input is only ever acked with all its
-// outputs safely in the broker. A redelivered copy of a message still in
-// flight (same messageId) is not processed again: the copy's delivery tag
-// replaces the old one for the final ack. A redelivered copy of a message
-// that recently finished (its ack died with the old connection) is settled
-// the same way again without being run.
+// without requeue after an error event). A message that cannot be decoded, or
+// is over the incoming size limit, is rejected with its reason logged; the
+// worker goes on. A publish that is nacked, returned as unroutable, or lost
+// with the connection is retried with capped exponential backoff (header
+// `retry: n`); when the retries run out the input goes back to the queue, so
+// an input is only ever acked with all its outputs safely in the broker. An
+// output the broker refuses for good becomes an error record. Anything that
+// throws inside the pipeline still settles the message (requeued the first
+// time, rejected when it was already redelivered).
+//
+// Copies. A delivery is "the same again" when it has the same messageId and
+// reboundIteration (a rebound copy is a new delivery and always runs) and
+// comes back redelivered on a newer connection: if we still hold it, the copy's
+// delivery tag replaces the old one for the final settle; if it finished on a
+// connection that died since, it is settled the same way again without being
+// run. Two messages with one messageId on the same connection are both run.
 //
 // Up to prefetch messages are processed at once, all on one thread (the
 // executor), which also serves the AMQP connection (broker_client).
@@ -50,18 +57,28 @@ class worker {
   // Stops consuming, lets messages in flight finish (at most drain_timeout_ms),
   // closes the connection; `done` runs on the executor afterwards.
   void shutdown(std::function<void()> done);
+  // Messages taken and not yet settled (for the second signal's last words).
+  std::size_t in_flight() const { return in_flight_.size(); }
 
 
  private:
   struct pending;  // one message in flight
   void on_delivery(amqp::delivery d);
   boost::asio::awaitable<void> process(std::shared_ptr<pending> p);
+  boost::asio::awaitable<void> run_message(pending& p);
   boost::asio::awaitable<status> publish_once(std::shared_ptr<const amqp::outgoing> message);
-  // Publishes until confirmed (retrying nacks and lost connections with backoff);
-  // false when it had to give up (stopping, or the configured retries ran out).
-  boost::asio::awaitable<bool> publish_confirmed(amqp::outgoing message);
+  struct publish_outcome {
+    enum { confirmed, gave_up, refused } what;
+    std::string reason;
+  };
+  // Publishes until confirmed (retrying nacks, returns and lost connections with
+  // backoff); gave_up when stopping or the configured retries ran out, refused when
+  // the broker will never take this message.
+  boost::asio::awaitable<publish_outcome> publish_confirmed(amqp::outgoing message);
+  enum class settle_as { ack, reject };
+  void settle(pending& p, settle_as how, bool requeue);
   void finish(pending& p);
-  void remember_done(const std::string& message_id, bool had_error);
+  void remember_done(const pending& p, bool had_error);
   void maybe_done();
   void close();
 
@@ -73,15 +90,21 @@ class worker {
   std::string config_problem_;
   message_cipher cipher_;
   std::unique_ptr<amqp::broker_client> broker_;
-  // messageId -> the message in flight (for redelivered duplicates).
-  std::unordered_map<std::string, std::shared_ptr<pending>> by_message_id_;
-  // Messages recently finished (messageId -> ended with an error), oldest first in
-  // recent_order_: a copy the broker redelivers because our ack went to a connection
-  // that died meanwhile is settled again without running it twice.
-  std::unordered_map<std::string, bool> recently_done_;
+  // copy key -> the messages in flight with it (for redelivered copies).
+  std::unordered_multimap<std::string, pending*> in_flight_by_key_;
+  // Messages recently settled, by copy key, with the connection their settle went to,
+  // oldest first in recent_order_: a copy the broker redelivers because that
+  // connection died before our settle reached it is settled again without running.
+  struct done_entry {
+    std::uint64_t session;
+    bool had_error;
+  };
+  std::unordered_map<std::string, done_entry> recently_done_;
   std::deque<std::string> recent_order_;
+  std::uint64_t current_session_ = 0, older_session_ = 0;
   std::unordered_map<pending*, std::shared_ptr<pending>> in_flight_;
   bool stopping_ = false;
+  bool closing_ = false;
   bool consuming_stopped_ = false;
   std::function<void()> on_drained_;
   boost::asio::steady_timer drain_timer_;
