@@ -705,6 +705,20 @@ TEST_F(delivery_test, a_rebound_expiration_above_the_amqp_maximum_is_clamped) {
 // step queue stays the same one: no reconnect, no reconnect loop), X must not stay stuck, and
 // once the exchange is back the next message is run. Whether X is rejected at once (permanent)
 // or kept back until the exchange is back (transient) is left to the worker: both end settled.
+TEST_F(delivery_test, a_message_over_the_incoming_size_limit_is_rejected_with_its_size_logged_and_the_next_runs) {
+  auto w = start({{"OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES", "2000"}});
+  publish("big-11", "/items/1", {{"padding", std::string(4000, 'p')}});
+  publish("small-11", "/items/2");
+  auto out = take(data_queue, 20s);
+  ASSERT_TRUE(out) << "the message after the oversized one was not run\n" << w->out();
+  EXPECT_EQ(parent_of(*out), "small-11");
+  EXPECT_TRUE(testing::eventually([&] { return input_drained(); }, 10s)) << in_state();
+  EXPECT_TRUE(testing::eventually([&] { return w->out().find("over the incoming size limit") != std::string::npos; }))
+      << w->out();
+  EXPECT_FALSE(take(data_queue, 1s)) << "the oversized message was run";
+  stop(*w);
+}
+
 TEST_F(delivery_test, a_publish_refused_because_the_exchange_is_gone_does_not_tear_down_consumption) {
   auto w = start({{"ELASTICIO_RABBITMQ_PREFETCH_SAILOR", "2"},
                   {"ELASTICIO_AMQP_PUBLISH_RETRY_ATTEMPTS", "2"},
