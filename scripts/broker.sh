@@ -14,6 +14,15 @@
 #
 # `start` is idempotent (a running node is left alone) and starts from an empty database
 # otherwise, so test runs never see queues left over by an earlier run.
+#
+# TLS (optional, off unless asked for): with OAUTH2_REST_AMQPS_PORT set, or OAUTH2_REST_BROKER_TLS=1
+# (then on the AMQP port + 1), the node also listens for amqps on 127.0.0.1 at that port. `start`
+# makes a fresh CA and server certificate with openssl in $dir/tls (ca.pem: what clients trust,
+# via SSL_CERT_FILE; server.pem / server.key). The server certificate names DNS:localhost only, no
+# IP address, so that amqps://localhost verifies and amqps://127.0.0.1 does not. Client
+# certificates are not asked for. With neither variable set nothing of this happens. (Like the
+# rest of rabbitmq.conf, the TLS lines are written from the environment of each command; the node
+# reads the file when it boots only.)
 set -eu
 
 port=${OAUTH2_REST_AMQP_PORT:-5673}
@@ -24,6 +33,9 @@ node=${OAUTH2_REST_BROKER_NODE:-oauth2rest-test@localhost}
 dist_port=${OAUTH2_REST_BROKER_DIST_PORT:-$((port + 20000))}
 bin=${OAUTH2_REST_RABBITMQ_BIN:-/usr/lib/rabbitmq/bin}
 timeout=${OAUTH2_REST_BROKER_TIMEOUT:-60}
+amqps_port=${OAUTH2_REST_AMQPS_PORT:-}
+if [ -z "$amqps_port" ] && [ "${OAUTH2_REST_BROKER_TLS:-}" = 1 ]; then amqps_port=$((port + 1)); fi
+tls_dir="$dir/tls"
 
 die() { echo "broker.sh: $*" >&2; exit 1; }
 
@@ -45,6 +57,16 @@ loopback_users.guest = true
 log.console = false
 log.file.level = info
 EOF
+  if [ -n "$amqps_port" ]; then
+    cat >>"$dir/rabbitmq.conf" <<EOF
+listeners.ssl.1 = 127.0.0.1:$amqps_port
+ssl_options.cacertfile = $tls_dir/ca.pem
+ssl_options.certfile = $tls_dir/server.pem
+ssl_options.keyfile = $tls_dir/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+EOF
+  fi
   export HOME="$dir"
   export RABBITMQ_NODENAME="$node"
   export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
@@ -77,16 +99,63 @@ port_taken() {
   fi
 }
 
+# A CA and a server certificate for localhost (EC P-256, valid 7 days), made afresh for each start.
+make_certs() {
+  command -v openssl >/dev/null 2>&1 || die "openssl not found (needed for the TLS listener): apt-get install openssl"
+  rm -rf "$tls_dir"
+  mkdir -p "$tls_dir"
+  cat >"$tls_dir/openssl.cnf" <<EOF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+O = oauth2-rest tests
+CN = oauth2-rest broker test CA
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName = DNS:localhost
+EOF
+  if ! (
+    cd "$tls_dir" &&
+      openssl req -x509 -config openssl.cnf -extensions ca -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout ca.key -out ca.pem -days 7 &&
+      openssl req -new -config openssl.cnf -subj "/O=oauth2-rest tests/CN=localhost" -newkey ec \
+        -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr &&
+      openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7 \
+        -extfile openssl.cnf -extensions server -out server.pem
+  ) >"$dir/log/tls.log" 2>&1; then
+    cat "$dir/log/tls.log" >&2
+    die "could not make the TLS certificates in $tls_dir"
+  fi
+}
+
 start() {
   if running; then
     # Same node name, different port: someone set OAUTH2_REST_AMQP_PORT alone. Say so rather
     # than let tests time out against a port nobody listens on.
     port_taken "$port" || die "$node is running but not listening on $port; to run a second node set OAUTH2_REST_AMQP_PORT, OAUTH2_REST_BROKER_NODE and OAUTH2_REST_BROKER_DIR together"
+    # Started earlier without TLS: left alone (the tests that need no TLS still run), but say why
+    # the amqps tests will not connect.
+    if [ -n "$amqps_port" ] && command -v ss >/dev/null 2>&1 && ! port_taken "$amqps_port"; then
+      echo "broker.sh: warning: $node is running without a TLS listener on $amqps_port; 'scripts/broker.sh stop' and start again to add it" >&2
+    fi
     echo "broker.sh: $node already running on 127.0.0.1:$port"
     return 0
   fi
   port_taken "$port" && die "port $port is in use by another process (set OAUTH2_REST_AMQP_PORT)"
   port_taken "$dist_port" && die "Erlang distribution port $dist_port is in use (set OAUTH2_REST_BROKER_DIST_PORT)"
+  if [ -n "$amqps_port" ]; then
+    port_taken "$amqps_port" && die "TLS port $amqps_port is in use by another process (set OAUTH2_REST_AMQPS_PORT)"
+    make_certs
+  fi
   rm -rf "$dir/mnesia/$node" "$dir/mnesia/$node-plugins-expand" "$dir/mnesia/$node-feature_flags"
   # -detached forks away from our process group, so a CTest fixture can return while it runs.
   "$bin/rabbitmq-server" -detached >"$dir/log/startup.log" 2>&1 \
@@ -105,7 +174,21 @@ start() {
     tail -n 40 "$dir/log/startup.log" "$dir/log/$node.log" >&2 2>/dev/null || true
     die "$node did not finish booting within ${timeout}s"
   fi
-  echo "broker.sh: $node running on 127.0.0.1:$port (files in $dir)"
+  if [ -n "$amqps_port" ]; then
+    # The TLS listener starts with the node; make sure it is there (ss permitting).
+    i=0
+    until ! command -v ss >/dev/null 2>&1 || port_taken "$amqps_port"; do
+      i=$((i + 1))
+      if [ "$i" -gt $((timeout * 10)) ]; then
+        tail -n 40 "$dir/log/$node.log" >&2 2>/dev/null || true
+        die "$node does not listen for TLS on $amqps_port"
+      fi
+      sleep 0.1
+    done
+    echo "broker.sh: $node running on 127.0.0.1:$port, TLS on 127.0.0.1:$amqps_port (CA $tls_dir/ca.pem; files in $dir)"
+  else
+    echo "broker.sh: $node running on 127.0.0.1:$port (files in $dir)"
+  fi
 }
 
 stop() {

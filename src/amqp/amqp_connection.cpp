@@ -243,11 +243,21 @@ class connection_impl final : public amqp_connection, public std::enable_shared_
   void close() override { shut("closed"); }
 
   void try_write_now() override {
-    if (closed_ || writing_ || out_.empty() || options_.uri.tls) return;
+    if (closed_ || writing_ || out_.empty()) return;
     boost::system::error_code ec;
     socket().non_blocking(true, ec);
-    std::size_t n = socket().write_some(asio::buffer(out_), ec);
-    if (!ec) out_.erase(0, n);
+    if (!options_.uri.tls) {
+      std::size_t n = socket().write_some(asio::buffer(out_), ec);
+      if (!ec) out_.erase(0, n);
+      return;
+    }
+    // Through TLS each write_some encrypts at most one record and hands it to the (now
+    // non-blocking) socket; stop at the first the socket does not take at once.
+    while (!out_.empty()) {
+      std::size_t n = stream_.write_some(asio::buffer(out_), ec);
+      if (ec || n == 0) break;
+      out_.erase(0, n);
+    }
   }
 
   bool closed() const override { return closed_; }

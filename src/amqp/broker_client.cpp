@@ -258,6 +258,12 @@ class broker_client::state : public std::enable_shared_from_this<broker_client::
       auto why = co_await conn->run([this, r](const frame& f) { on_frame(r, f); }, [this] { after_batch(); });
       (r == role::consume ? consume_ : publish_).reset();
       if (stopped_) break;
+      if (closing_) {
+        // The end close() asked for, not a loss: nothing to report or reconnect.
+        if (r == role::consume) consume_ready_ = false;
+        else publish_ready_ = false;
+        break;
+      }
       if (r == role::consume) consume_down(why.message);
       else publish_down(why.message);
       after_batch();
