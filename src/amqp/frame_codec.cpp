@@ -67,18 +67,25 @@ std::string method_name(amqp_method_number_t id) {
   return text;
 }
 
+// Method arguments and message properties are a few hundred bytes: they are encoded into a
+// small room first, and only one that does not fit is encoded again into a whole frame's room
+// (growing a string zero-fills it, and 128 KiB per frame was most of a message's cost).
+constexpr std::size_t first_room = 4096;
+
 status frame_writer::method(std::string& out, std::uint16_t channel, amqp_method_number_t id, const void* arguments) {
-  const std::size_t room = frame_max_ - frame_overhead;
-  const std::size_t start = open_frame(out, AMQP_FRAME_METHOD, channel, room);
-  put32(&out[start + header_size], id);
-  amqp_bytes_t encoded{room - 4, &out[start + header_size + 4]};
-  int n = amqp_encode_method(id, const_cast<void*>(arguments), encoded);
-  if (n < 0) {
+  const std::size_t full = frame_max_ - frame_overhead;
+  for (std::size_t room = std::min(first_room, full);; room = full) {
+    const std::size_t start = open_frame(out, AMQP_FRAME_METHOD, channel, room);
+    put32(&out[start + header_size], id);
+    amqp_bytes_t encoded{room - 4, &out[start + header_size + 4]};
+    int n = amqp_encode_method(id, const_cast<void*>(arguments), encoded);
+    if (n >= 0) {
+      close_frame(out, start, static_cast<std::size_t>(n) + 4);
+      return ok;
+    }
     out.resize(start);
-    return encode_failure(method_name(id), n);
+    if (room == full) return encode_failure(method_name(id), n);
   }
-  close_frame(out, start, static_cast<std::size_t>(n) + 4);
-  return ok;
 }
 
 status frame_writer::publish(std::string& out, std::uint16_t channel, const amqp_basic_publish_t& publish,
@@ -87,18 +94,24 @@ status frame_writer::publish(std::string& out, std::uint16_t channel, const amqp
   if (auto s = method(out, channel, AMQP_BASIC_PUBLISH_METHOD, &publish); !s) return s;
 
   const std::size_t room = frame_max_ - frame_overhead;
-  const std::size_t start = open_frame(out, AMQP_FRAME_HEADER, channel, room);
-  char* p = &out[start + header_size];
-  put16(p, AMQP_BASIC_CLASS);
-  put16(p + 2, 0);
-  put64(p + 4, body.size());
-  amqp_bytes_t encoded{room - 12, p + 12};
-  int n = amqp_encode_properties(AMQP_BASIC_CLASS, const_cast<amqp_basic_properties_t*>(&properties), encoded);
-  if (n < 0) {
-    out.resize(rollback);
-    return encode_failure("the message properties (headers too large for a frame?)", n);
+  for (std::size_t header_room = std::min(first_room, room);; header_room = room) {
+    const std::size_t start = open_frame(out, AMQP_FRAME_HEADER, channel, header_room);
+    char* p = &out[start + header_size];
+    put16(p, AMQP_BASIC_CLASS);
+    put16(p + 2, 0);
+    put64(p + 4, body.size());
+    amqp_bytes_t encoded{header_room - 12, p + 12};
+    int n = amqp_encode_properties(AMQP_BASIC_CLASS, const_cast<amqp_basic_properties_t*>(&properties), encoded);
+    if (n >= 0) {
+      close_frame(out, start, static_cast<std::size_t>(n) + 12);
+      break;
+    }
+    out.resize(start);
+    if (header_room == room) {
+      out.resize(rollback);
+      return encode_failure("the message properties (headers too large for a frame?)", n);
+    }
   }
-  close_frame(out, start, static_cast<std::size_t>(n) + 12);
 
   out.reserve(out.size() + body.size() + (body.size() / room + 1) * frame_overhead);
   for (std::size_t at = 0; at < body.size(); at += room) {
