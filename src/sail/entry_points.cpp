@@ -3,6 +3,7 @@
 #include "sail/entry_points.hpp"
 
 #include "action/http_request_action.hpp"
+#include "sail/amqp_transport.hpp"
 #include "sail/platform_api.hpp"
 #include "sail/service_result.hpp"
 #include "sail/settings.hpp"
@@ -90,7 +91,8 @@ int run_worker() {
     log::error(problem);
   }
 
-  worker w(io, s, std::move(step).value(), api, std::move(action), std::move(problem));
+  worker w(io, s, std::move(step).value(), api, std::move(action), std::move(problem),
+           std::make_unique<amqp_transport>(io.get_executor(), connection_settings_for(s)));
   // The first SIGTERM or SIGINT drains (stop consuming, finish what is in flight, at most
   // OAUTH2_REST_DRAIN_TIMEOUT_MS). A second one exits at once: an operator who signals twice
   // wants out now. Nothing unfinished is acked by doing so: the broker requeues every delivery

@@ -18,7 +18,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <unistd.h>
 
 namespace oauth2_rest::sail {
 namespace asio = boost::asio;
@@ -35,12 +34,6 @@ std::int64_t now_ms() {
 std::string string_header(const json::object& headers, std::string_view name) {
   if (auto* v = headers.if_contains(name); v && v->is_string()) return std::string(v->as_string());
   return {};
-}
-
-std::string connection_name(const settings& s) {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return std::string(host) + "-oauth2-rest-" + s.step_id;
 }
 
 // One message's events, in the order the action raised them.
@@ -106,7 +99,8 @@ std::int64_t backoff_ms(std::int64_t delay, std::int64_t attempt, std::int64_t c
 }  // namespace
 
 worker::worker(asio::io_context& io, const settings& s, step_info step, platform_api& api,
-               std::unique_ptr<action::http_request_action> action, std::string config_problem)
+               std::unique_ptr<action::http_request_action> action, std::string config_problem,
+               std::unique_ptr<message_transport> transport)
     : io_(io),
       settings_(s),
       step_(std::move(step)),
@@ -114,27 +108,20 @@ worker::worker(asio::io_context& io, const settings& s, step_info step, platform
       action_(std::move(action)),
       config_problem_(std::move(config_problem)),
       cipher_(s.message_crypto_password, s.message_crypto_iv),
-      drain_timer_(io) {
-  amqp::connection_settings cs;
-  cs.uri = s.amqp_uri;
-  cs.queue = s.listen_messages_on;
-  cs.connection_name = connection_name(s);
-  cs.prefetch = static_cast<std::uint16_t>(s.prefetch);
-  cs.heartbeat_seconds = static_cast<std::uint16_t>(s.amqp_heartbeat_seconds);
-  cs.max_body_bytes = s.max_incoming_message_bytes;
-  broker_ = std::make_unique<amqp::broker_client>(
-      io.get_executor(), cs, [this](amqp::delivery d) { on_delivery(std::move(d)); },
-      [](bool connected) {
-        if (connected) log::info("connected to the broker");
-        else log::warn("lost the broker connection; reconnecting");
-      });
-}
+      broker_(std::move(transport)),
+      drain_timer_(io) {}
 
 worker::~worker() {
   if (broker_) broker_->stop();
 }
 
-void worker::start() { broker_->start(); }
+void worker::start() {
+  broker_->start([this](amqp::delivery d) { on_delivery(std::move(d)); },
+                 [](bool connected) {
+                   if (connected) log::info("connected to the broker");
+                   else log::warn("lost the broker connection; reconnecting");
+                 });
+}
 
 void worker::on_delivery(amqp::delivery d) {
   auto message_id = string_header(d.properties.headers, "messageId");

@@ -21,11 +21,11 @@
 // run. Two messages with one messageId on the same connection are both run.
 //
 // Up to prefetch messages are processed at once, all on one thread (the
-// executor), which also serves the AMQP connection (broker_client).
+// executor), which also serves the message transport (message_transport.hpp).
 #pragma once
 
 #include "action/http_request_action.hpp"
-#include "amqp/broker_client.hpp"
+#include "sail/message_transport.hpp"
 #include "sail/message_cipher.hpp"
 #include "sail/platform_api.hpp"
 #include "sail/settings.hpp"
@@ -48,9 +48,11 @@ class worker {
  public:
   // The io_context runs on the calling thread; `action` may be null when the
   // step configuration was invalid (then every message ends in an error that
-  // names the problem, `config_problem`).
+  // names the problem, `config_problem`). `transport` carries the messages
+  // (amqp_transport on the platform today), on the same io_context.
   worker(boost::asio::io_context& io, const settings& s, step_info step, platform_api& api,
-         std::unique_ptr<action::http_request_action> action, std::string config_problem);
+         std::unique_ptr<action::http_request_action> action, std::string config_problem,
+         std::unique_ptr<message_transport> transport);
   ~worker();
 
   void start();
@@ -89,7 +91,7 @@ class worker {
   std::unique_ptr<action::http_request_action> action_;
   std::string config_problem_;
   message_cipher cipher_;
-  std::unique_ptr<amqp::broker_client> broker_;
+  std::unique_ptr<message_transport> broker_;
   // copy key -> the messages in flight with it (for redelivered copies).
   std::unordered_multimap<std::string, pending*> in_flight_by_key_;
   // Messages recently settled, by copy key, with the connection their settle went to,
