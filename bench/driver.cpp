@@ -1,16 +1,23 @@
 // oauth2-rest-bench-driver: one end-to-end benchmark scenario against the bench broker.
 //
 //   oauth2-rest-bench-driver --messages N [--procs K] [--prefetch P] [--start-probe]
-//                            [--url /items/1] [--timeout S] [--log-dir DIR] [--label L] -- PROGRAM ARGS...
+//                            [--url /items/1] [--stuck-url URL] [--timeout S] [--log-dir DIR]
+//                            [--label L] -- PROGRAM ARGS...
 //
 // 1. Declares a fresh exchange and input, data, error and rebound queues (unique names).
 // 2. With --start-probe: spawns PROGRAM once on the empty queue, measures spawn until the queue
 //    shows a consumer (start_ms), waits 1 s and reads VmRSS (idle_rss_kb), then stops it.
 // 3. Pre-publishes N encrypted messages (protocol 1, as the platform sends them), each one
 //    {"body":{"url":URL,"method":"GET"}} with the platform's headers and a unique messageId.
+//    With --stuck-url, the first message (the first one delivered) has URL as its url instead:
+//    an endpoint that never answers (the bench platform's /hang), so that delivery stays
+//    unsettled at the head for the whole run while the others pass it.
 // 4. Spawns K copies of PROGRAM (competing consumers), starts the clock when the first consumer
-//    appears, and stops it when the data and error queues together hold N messages.
-// 5. Reads utime+stime (/proc/PID/stat) at the start and at the end, and VmHWM, then SIGTERMs.
+//    appears, and stops it when the data and error queues together hold N messages (N-1 with
+//    --stuck-url: every message but the stuck one; rate and CPU per message count those N-1).
+// 5. Reads utime+stime (/proc/PID/stat) at the start and at the end, and VmHWM, then SIGTERMs
+//    (SIGKILL after 15 s; with --stuck-url give the workers OAUTH2_REST_DRAIN_TIMEOUT_MS, or
+//    their drain waits for the stuck call until then).
 // Prints one JSON line of figures on stdout. The children get this process's environment plus
 // the queue, exchange, routing key and prefetch variables; their output goes to --log-dir.
 #include "support/broker.hpp"
@@ -53,6 +60,7 @@ struct options {
   int prefetch = 1;
   bool start_probe = false;
   std::string url = "/items/1";
+  std::string stuck_url;  // empty: no stuck message
   int timeout_s = 300;
   std::string log_dir = "/tmp";
   std::string label = "run";
@@ -206,6 +214,7 @@ options parse(int argc, char** argv) {
     else if (a == "--procs") o.procs = std::stoi(v);
     else if (a == "--prefetch") o.prefetch = std::stoi(v);
     else if (a == "--url") o.url = v;
+    else if (a == "--stuck-url") o.stuck_url = v;
     else if (a == "--timeout") o.timeout_s = std::stoi(v);
     else if (a == "--log-dir") o.log_dir = v;
     else if (a == "--label") o.label = v;
@@ -274,7 +283,8 @@ int run(const options& o) {
   props.content_type = "application/json";
   for (std::size_t i = 0; i < o.messages; ++i) {
     const auto id = "bench-" + std::to_string(i);
-    json::object payload{{"id", id}, {"body", {{"url", o.url}, {"method", "GET"}}}, {"headers", json::object{}}};
+    const auto& url = i == 0 && !o.stuck_url.empty() ? o.stuck_url : o.url;
+    json::object payload{{"id", id}, {"body", {{"url", url}, {"method", "GET"}}}, {"headers", json::object{}}};
     props.headers = json::object{{"execId", "exec-1"}, {"taskId", "flow-1"},   {"workspaceId", "workspace-1"},
                                  {"userId", "user-1"}, {"threadId", "T-" + id}, {"stepId", "step_1"},
                                  {"messageId", id},    {"parentMessageId", "P0"}};
@@ -296,12 +306,14 @@ int run(const options& o) {
   auto t0 = clock_type::now();
   std::vector<cpu_times> cpu0;
   for (auto& c : children) cpu0.push_back(cpu_of(c.pid));
+  const std::size_t stuck = o.stuck_url.empty() || o.messages == 0 ? 0 : 1;
+  const std::size_t expected = o.messages - stuck;
   std::uint32_t data = 0, errors = 0;
   bool timed_out = false;
   while (true) {
     data = probe.of(data_queue).messages;
     errors = probe.of(error_queue).messages;
-    if (data + errors >= o.messages) break;
+    if (data + errors >= expected) break;
     if (clock_type::now() - t0 > std::chrono::seconds(o.timeout_s)) {
       timed_out = true;
       break;
@@ -330,6 +342,12 @@ int run(const options& o) {
   result["data"] = data;
   result["errors"] = errors;
   result["timed_out"] = timed_out;
+  if (stuck) {
+    result["stuck"] = stuck;
+    // The stuck message's own output (an error once its call times out) would make this N: the
+    // scenario then did not measure what it meant to.
+    result["stuck_settled"] = data + errors > expected;
+  }
   cleanup();
   std::printf("%s\n", json::serialize(result).c_str());
   return timed_out || errors > 0 ? 3 : 0;

@@ -2,16 +2,21 @@
 //
 //   oauth2-rest-bench-platform --flow FLOW --step STEP --step-json JSON [--port N]
 // answers GET /v1/tasks/FLOW/steps/STEP with JSON (the step info: config, is_passthrough, ...),
-// PATCH /v2/credentials/... and PUT /v1/accounts/... with 200 (the saved token), anything else
-// 404. Prints "listening on http://127.0.0.1:PORT" once ready, serves until SIGINT or SIGTERM,
-// then prints on stderr how many step and credential requests it answered.
+// PATCH /v2/credentials/... and PUT /v1/accounts/... with 200 (the saved token), and two API
+// endpoints for the stuck-message scenario (a message's absolute `url` can point here):
+// GET /hang never answers (until this server stops), GET /sleep/MS answers {"slept":MS} after MS
+// milliseconds (asynchronously: the other requests are served meanwhile). Anything else 404.
+// Prints "listening on http://127.0.0.1:PORT" once ready, serves until SIGINT or SIGTERM, then
+// prints on stderr how many step, credential, hang and sleep requests it answered.
 #include "support/http_server.hpp"
 
 #include <boost/json/parse.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -50,7 +55,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  std::atomic<std::size_t> step_requests{0}, saves{0};
+  std::atomic<std::size_t> step_requests{0}, saves{0}, hangs{0}, sleeps{0};
   const std::string step_path = "/v1/tasks/" + flow + "/steps/" + step;
   using oauth2_rest::testing::reply;
   oauth2_rest::testing::http_server server(
@@ -65,6 +70,19 @@ int main(int argc, char** argv) {
           ++saves;
           return reply::json(200, R"({"data":{}})");
         }
+        if (r.method == "GET" && path == "/hang") {
+          ++hangs;
+          reply hang;
+          hang.action = reply::kind::hang;
+          return hang;
+        }
+        if (r.method == "GET" && path.starts_with("/sleep/")) {
+          auto ms = std::strtoul(path.c_str() + 7, nullptr, 10);
+          ++sleeps;
+          auto slept = reply::json(200, "{\"slept\":" + std::to_string(ms) + "}");
+          slept.delay = std::chrono::milliseconds(ms);
+          return slept;
+        }
         return reply::json(404, R"({"error":"not found"})");
       },
       std::nullopt, port);
@@ -72,7 +90,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   int received = 0;
   sigwait(&stop_signals, &received);
-  std::fprintf(stderr, "bench platform: %zu step request(s), %zu credential save(s)\n", step_requests.load(),
-               saves.load());
+  std::fprintf(stderr, "bench platform: %zu step request(s), %zu credential save(s), %zu hang request(s), %zu sleep request(s)\n",
+               step_requests.load(), saves.load(), hangs.load(), sleeps.load());
   return 0;
 }

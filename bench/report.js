@@ -7,6 +7,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { stuckTable, stuckFailed, stuckMet } = require('./stuck_table');
 
 const [rawPath, localPath, microPath, resultsDir, commandLine, sizes] = process.argv.slice(2);
 const readLines = (p) => fs.readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
@@ -20,7 +21,7 @@ const median = (xs) => {
     return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 };
 // A run whose outputs were not all data (errors, or a timeout) is reported but left out of the medians.
-const failed = (r) => r.figures.errors > 0 || r.figures.timed_out;
+const failed = (r) => r.figures.errors > 0 || r.figures.timed_out || stuckFailed(r);
 const runsOf = (runtime, scenario) => raw.filter((r) => r.runtime === runtime && r.scenario === scenario && !failed(r));
 const med = (runtime, scenario, field) => {
     const rs = runsOf(runtime, scenario);
@@ -47,7 +48,7 @@ out.push('');
 const excluded = raw.filter(failed);
 if (excluded.length) {
     out.push(`Left out of the medians (not every output was a data message): ${excluded.map((r) =>
-        `${r.runtime} ${r.scenario} run ${r.run} (${r.figures.errors} errors${r.figures.timed_out ? ', timed out' : ''}, ${r.tokens} token requests)`).join('; ')}.`);
+        `${r.runtime} ${r.scenario} run ${r.run} (${r.figures.errors} errors${r.figures.timed_out ? ', timed out' : ''}${r.figures.stuck_settled ? ', the stuck call ended early' : ''}${r.scenario === 'stuck-one' ? `, ${r.hangs} hang requests` : ''}, ${r.tokens} token requests)`).join('; ')}.`);
     out.push('');
 }
 out.push('## End to end: one HTTP call per message (demo API on loopback)');
@@ -93,6 +94,18 @@ out.push(`| local mode, \`--concurrency 16\`, GET /api/items/1 (messages/s) | ${
 out.push(`| \`wrk -t2 -c16\` on the same endpoint (requests/s) | ${fmt(wrkRate)} |`);
 out.push(`| local mode as a share of wrk | ${Number.isFinite(wrkRate) && wrkRate > 0 ? fmt((100 * localRate) / wrkRate) + ' %' : 'n/a'} |`);
 
+const stuck = stuckTable(raw, ['ours']);
+out.push('');
+out.push('## A stuck message at prefetch 100');
+out.push('');
+out.push('Our worker, prefetch 100, the same N messages twice in each run: (a) all normal; (b) the first message ' +
+    '(the first delivered) calls the platform API\'s `/hang`, which never answers (requestTimeout 600 s in both), so its ' +
+    'delivery stays unsettled at the head while the other N-1 are acked behind it. The clock stops when the N-1 normal ' +
+    'outputs (N in a) are on the queues; messages/s and CPU per message count those. A run whose stuck call was not ' +
+    'still open at the end is left out.');
+out.push('');
+out.push(...stuck.rows);
+
 // The issue's targets, checked against this run.
 const o1 = med('ours', 'prefetch-1', 'rate');
 const r1 = med('reference', 'prefetch-1', 'rate');
@@ -113,6 +126,8 @@ out.push(`| CPU per message ≤ 1/10 of the reference (worst prefetch) | ${fmt(M
 out.push(`| idle RSS after start ≤ 10 MB | ${fmt(idle, 1)} MB | ${yes(idle <= 10)} |`);
 out.push(`| start to consuming ≤ 30 ms | ${fmt(start, 1)} ms | ${yes(start <= 30)} |`);
 out.push(`| exactly 1 token request for ${fmt(tokenMessages)} messages | ${fmt(tokens10k)} | ${yes(tokens10k === 1)} |`);
+const sf = stuck.figs.ours;
+out.push(`| a stuck message at prefetch 100: msg/s and CPU per message within 10 % (b ÷ a) | ${fmt(sf.rateRatio, 3)}× / ${fmt(sf.cpuRatio, 3)}× | ${yes(stuckMet(sf))} |`);
 out.push(`| local mode ≥ 80 % of wrk | ${fmt((100 * localRate) / wrkRate)} % | ${yes(localRate / wrkRate >= 0.8)} |`);
 out.push('');
 out.push('How measured: `oauth2-rest-bench-driver` pre-publishes the messages (encrypted, protocol 1), spawns the worker, ' +
