@@ -11,10 +11,12 @@
 #include "support/worker_env.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 
 namespace oauth2_rest::sail {
 namespace {
@@ -158,6 +160,92 @@ TEST_F(worker_pipeline_test, a_finished_message_redelivered_on_a_newer_session_i
   transport->deliver(std::move(copy));
   ASSERT_TRUE(run_until([&] { return transport->settles.size() == 3; }));
   EXPECT_EQ(api_server.api_requests(), calls + 1);
+}
+
+// A lightweight message: the body (and a passthrough entry's body) live in object storage.
+class lightweight_test : public worker_pipeline_test {
+ protected:
+  std::mutex mutex;
+  std::vector<testing::recorded_request> storage_requests;
+  int failures_left = 0;
+  testing::http_server storage{[this](const testing::recorded_request& r) {
+    std::lock_guard lock(mutex);
+    storage_requests.push_back(r);
+    testing::reply out;
+    if (failures_left > 0) {
+      --failures_left;
+      out.status = 503;
+      return out;
+    }
+    out.body = cipher.encrypt(r.path() == "/objects/obj-body" ? R"({"url":"/items/1","method":"GET"})"
+                                                               : R"({"from":"earlier step"})");
+    out.headers.push_back({"Content-Type", "application/octet-stream"});
+    return out;
+  }};
+
+  void deliver_lightweight(std::uint64_t tag) {
+    json::object message{{"body", json::object{}},
+                         {"headers", json::object{{"x-ipaas-object-storage-id", "obj-body"}}},
+                         {"passthrough", json::object{{"step_1", json::object{{"body", json::object{}},
+                                                                               {"headers", json::object{{"x-ipaas-object-storage-id", "obj-pt"}}}}}}}};
+    amqp::delivery d;
+    d.session = 1;
+    d.delivery_tag = tag;
+    d.body = encode_message(message, 1, cipher);
+    d.properties.headers["messageId"] = "light-1";
+    transport->deliver(std::move(d));
+  }
+  std::size_t storage_calls() {
+    std::lock_guard lock(mutex);
+    return storage_requests.size();
+  }
+};
+
+TEST_F(lightweight_test, the_body_is_fetched_from_object_storage_before_the_action_runs) {
+  start({{"ELASTICIO_OBJECT_STORAGE_URI", storage.base_url() + "/"}, {"ELASTICIO_OBJECT_STORAGE_TOKEN", "storage-token"}});
+  deliver_lightweight(1);
+  ASSERT_TRUE(run_until([&] { return transport->settles.size() == 1; }));
+  EXPECT_TRUE(transport->settles[0].ack);
+  ASSERT_EQ(published_to(s.data_routing_key), 1u);
+  ASSERT_EQ(storage_calls(), 2u);
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(storage_requests[0].path(), "/objects/obj-body");
+    EXPECT_EQ(storage_requests[1].path(), "/objects/obj-pt");
+    EXPECT_EQ(storage_requests[0].header("Authorization"), "Bearer storage-token");
+    EXPECT_EQ(storage_requests[0].header("x-request-id"), "f:flow-1;s:" + s.step_id + ";m:light-1");
+  }
+  // The action called the URL the stored body names.
+  auto out = decode_message(transport->published[0]->body, 1, cipher);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(out->at("body").at("statusCode").to_number<int>(), 200);
+}
+
+TEST_F(lightweight_test, storage_answering_5xx_is_retried_twice_then_the_message_is_an_error_not_run_on_an_empty_body) {
+  start({{"ELASTICIO_OBJECT_STORAGE_URI", storage.base_url()}, {"ELASTICIO_OBJECT_STORAGE_TOKEN", "storage-token"}});
+  failures_left = 100;
+  const auto calls = api_server.api_requests();
+  deliver_lightweight(1);
+  ASSERT_TRUE(run_until([&] { return transport->settles.size() == 1; }));
+  EXPECT_EQ(storage_calls(), 3u);
+  EXPECT_EQ(api_server.api_requests(), calls);  // the action never ran
+  EXPECT_EQ(published_to(s.data_routing_key), 0u);
+  ASSERT_EQ(published_to(s.error_routing_key), 1u);
+  EXPECT_FALSE(transport->settles[0].ack);
+  EXPECT_FALSE(transport->settles[0].requeue);
+  auto record = decode_error_record(transport->published[0]->body, cipher);
+  ASSERT_TRUE(record) << record.error().message;
+  EXPECT_NE(json::serialize(*record).find("Failed to get message body with id=obj-body"), std::string::npos)
+      << json::serialize(*record);
+}
+
+TEST_F(lightweight_test, without_object_storage_configured_a_lightweight_message_is_an_error) {
+  start();
+  deliver_lightweight(1);
+  ASSERT_TRUE(run_until([&] { return transport->settles.size() == 1; }));
+  EXPECT_EQ(published_to(s.error_routing_key), 1u);
+  EXPECT_EQ(published_to(s.data_routing_key), 0u);
+  EXPECT_FALSE(transport->settles[0].ack);
 }
 
 TEST_F(worker_pipeline_test, shutdown_stops_consuming_drains_and_closes_the_transport) {

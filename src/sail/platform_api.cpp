@@ -33,7 +33,43 @@ platform_api::platform_api(http::client& http, const settings& s)
       api_uri_(s.api_uri),
       step_url_(s.api_uri + "/v1/tasks/" + s.flow_id + "/steps/" + s.step_id),
       authorization_("Basic " + base64_encode(s.api_username + ":" + s.api_key)),
-      retries_(std::max(0, s.api_request_retry_attempts)) {}
+      retries_(std::max(0, s.api_request_retry_attempts)),
+      flow_id_(s.flow_id),
+      step_id_(s.step_id),
+      storage_uri_(s.object_storage_uri),
+      storage_token_(s.object_storage_token) {
+  while (storage_uri_ && !storage_uri_->empty() && storage_uri_->back() == '/') storage_uri_->pop_back();
+}
+
+asio::awaitable<result<std::string>> platform_api::fetch_object(const std::string& id, const std::string& message_id) {
+  if (!storage_uri_ || storage_uri_->empty())
+    co_return failure{make_error_code(boost::system::errc::invalid_argument),
+                      "the message refers to object storage, but ELASTICIO_OBJECT_STORAGE_URI is not set"};
+  http::request req;
+  req.method = verb::get;
+  req.url = *storage_uri_ + "/objects/" + id;
+  req.headers = {{"x-request-id", "f:" + flow_id_ + ";s:" + step_id_ + ";m:" + message_id}};
+  if (storage_token_) req.headers.push_back({"Authorization", "Bearer " + *storage_token_});
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  for (int attempt = 0;; ++attempt) {
+    http::request_options options;
+    options.timeout = timeout_;
+    options.follow_redirects = false;
+    auto answer = co_await http_.send(req, options);
+    const bool transient = !answer || answer->status >= 500;
+    if (answer && answer->status == 200) co_return std::move(answer->body);
+    if (!transient || attempt >= 2) {
+      if (!answer) co_return std::move(answer).error();
+      co_return status_failure(req, *answer);
+    }
+    log::warn("object storage call failed, will retry",
+              {{"url", http::url_without_credentials(req.url)},
+               {"attempt", attempt + 1},
+               {"reason", answer ? "status " + std::to_string(answer->status) : answer.error().message}});
+    pause.expires_after(std::chrono::milliseconds(100 << attempt));
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
 
 http::request platform_api::request(verb method, std::string url, std::string body) const {
   http::request req;

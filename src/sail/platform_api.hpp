@@ -1,6 +1,8 @@
 // The platform's REST API as the worker uses it: step info, saving credential keys,
 // and posting a service-mode result. All calls use HTTP Basic with
 // ELASTICIO_API_USERNAME:ELASTICIO_API_KEY (the result URL carries its own).
+// Also the object storage of lightweight messages (platform-protocol section 8),
+// with its own Bearer token.
 #pragma once
 
 #include "http/http_client.hpp"
@@ -33,6 +35,12 @@ class platform_api {
   // POST body to the service-mode result URL (Basic from the URL's userinfo, when present).
   boost::asio::awaitable<status> post_result(const std::string& url_with_userinfo, std::string body);
 
+  // GET {ELASTICIO_OBJECT_STORAGE_URI}/objects/{id} with Bearer ELASTICIO_OBJECT_STORAGE_TOKEN and
+  // x-request-id f:<flow>;s:<step>;m:<message id>, as the reference runtime's maester client:
+  // the stored (still encrypted) bytes. 5xx and network errors are retried twice, 100 ms and
+  // 200 ms apart; other statuses fail at once. Fails at once when no storage is configured.
+  boost::asio::awaitable<result<std::string>> fetch_object(const std::string& id, const std::string& message_id);
+
  private:
   boost::asio::awaitable<result<http::response>> call(http::request req, int retries);
   http::request request(boost::beast::http::verb method, std::string url, std::string body = {}) const;
@@ -42,6 +50,8 @@ class platform_api {
   std::string step_url_;
   std::string authorization_;
   int retries_;
+  std::string flow_id_, step_id_;
+  std::optional<std::string> storage_uri_, storage_token_;
   std::chrono::milliseconds timeout_{15'000};
 };
 

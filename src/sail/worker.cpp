@@ -6,6 +6,7 @@
 #include "sail/outgoing_headers.hpp"
 #include "sail/passthrough.hpp"
 #include "sail/rebound.hpp"
+#include "util/json_read.hpp"
 #include "util/log.hpp"
 #include "util/uuid.hpp"
 
@@ -250,6 +251,48 @@ asio::awaitable<void> worker::process(std::shared_ptr<pending> p) {
   finish(*p);
 }
 
+namespace {
+
+// The object id of a message or passthrough entry stored in object storage, or empty.
+std::string object_id_of(const json::object& entry) {
+  if (auto* h = entry.if_contains("headers"); h && h->is_object())
+    if (auto* id = h->get_object().if_contains("x-ipaas-object-storage-id"); id && id->is_string())
+      return std::string(id->get_string());
+  return {};
+}
+
+}  // namespace
+
+asio::awaitable<std::string> worker::resolve_object_references(json::object& message, const std::string& message_id) {
+  // The body first, then each passthrough entry, as the reference runtime's fetchMessageBody.
+  std::vector<json::object*> entries{&message};
+  if (auto* pt = message.if_contains("passthrough"); pt && pt->is_object())
+    for (auto& kv : pt->get_object())
+      if (kv.value().is_object()) entries.push_back(&kv.value().get_object());
+  for (json::object* entry : entries) {
+    const std::string id = object_id_of(*entry);
+    if (id.empty()) continue;
+    auto stored = co_await api_.fetch_object(id, message_id);
+    std::string why;
+    if (!stored) {
+      why = stored.error().message;
+    } else if (auto plain = cipher_.decrypt(*stored); !plain) {
+      why = "the stored body does not decrypt: " + plain.error().message;
+    } else {
+      boost::system::error_code ec;
+      auto body = read_json(*plain, ec);
+      if (ec) why = "the stored body is not JSON: " + ec.message();
+      else (*entry)["body"] = std::move(body);
+    }
+    if (!why.empty()) {
+      log::error("could not fetch a lightweight message's body from object storage",
+                 {{"messageId", message_id}, {"objectId", id}, {"reason", why}});
+      co_return "Failed to get message body with id=" + id + ": " + why;
+    }
+  }
+  co_return std::string();
+}
+
 void worker::settle(pending& p, settle_as how, bool requeue) {
   if (p.settled) return;
   p.settled = true;
@@ -275,13 +318,18 @@ asio::awaitable<void> worker::run_message(pending& message) {
   }
   json::object incoming = std::move(decoded).value();
   attach_reply_to(incoming, headers);
+  // A lightweight message carries its body (and its passthrough entries' bodies) in object
+  // storage: nothing is run on the empty placeholder.
+  const std::string unresolved = co_await resolve_object_references(incoming, p->message_id);
 
   const auto thread_id = thread_id_of(headers, [] { return new_uuid_v4(); });
   const auto new_id = new_uuid_v4();
   auto common = build_common_headers(headers, settings_, new_id, thread_id, start);
 
   collecting_sink sink;
-  if (action_) {
+  if (!unresolved.empty()) {
+    sink.error("Error", unresolved);
+  } else if (action_) {
     co_await action_->process(incoming, sink);
   } else if (config_problem_.empty()) {
     // Benchmarks only (OAUTH2_REST_BENCH_NOOP_ACTION, see entry_points.cpp): no action, the

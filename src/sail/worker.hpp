@@ -20,6 +20,13 @@
 // connection that died since, it is settled the same way again without being
 // run. Two messages with one messageId on the same connection are both run.
 //
+// Lightweight messages (platform-protocol section 8): a body or passthrough
+// entry whose headers carry x-ipaas-object-storage-id is fetched from object
+// storage and decrypted before the action runs; when it cannot be, the message
+// ends in an error record ("Failed to get message body with id=...") and is
+// rejected, never run on an empty body. Emitting lightweight messages is not
+// implemented yet: outputs always carry their bodies.
+//
 // Up to prefetch messages are processed at once, all on one thread (the
 // executor), which also serves the message transport (message_transport.hpp).
 #pragma once
@@ -68,6 +75,10 @@ class worker {
   void on_delivery(amqp::delivery d);
   boost::asio::awaitable<void> process(std::shared_ptr<pending> p);
   boost::asio::awaitable<void> run_message(pending& p);
+  // Fetches the bodies a lightweight message keeps in object storage; the reason when one
+  // cannot be had (the message then ends in an error record), empty when all are in place.
+  boost::asio::awaitable<std::string> resolve_object_references(boost::json::object& message,
+                                                                const std::string& message_id);
   boost::asio::awaitable<status> publish_once(std::shared_ptr<const amqp::outgoing> message);
   struct publish_outcome {
     enum { confirmed, gave_up, refused } what;
