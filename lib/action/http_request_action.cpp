@@ -5,6 +5,7 @@
 #include "action/detail/text.hpp"
 #include "action/request_builder.hpp"
 #include "action/response_body.hpp"
+#include "http/content_coding.hpp"
 #include "oauth2/token_request.hpp"
 #include "oauth2/www_authenticate.hpp"
 #include "util/log.hpp"
@@ -88,8 +89,9 @@ http::request to_http_request(const api_request& req, const oauth2::token& t) {
   http::request out;
   out.method = req.method;
   out.url = req.url;
-  out.headers.reserve(req.headers.size() + 1);
+  out.headers.reserve(req.headers.size() + 2);
   for (const auto& [name, value] : req.headers) out.headers.push_back({name, value});
+  http::add_default_accept_encoding(out.headers);  // unless the input set one (SPEC 3)
   out.headers.push_back({"Authorization", "Bearer " + t.access_token});
   out.body = req.body;
   return out;
@@ -148,7 +150,8 @@ result<oauth2::client_credentials> make_credentials(const action_config& config)
 
 result<std::unique_ptr<http_request_action>> http_request_action::create(http::client& http,
                                                                          const json::object& cfg,
-                                                                         std::vector<std::string> runtime_secrets) {
+                                                                         std::vector<std::string> runtime_secrets,
+                                                                         std::shared_ptr<oauth2::token_store> store) {
   auto config = parse_action_config(cfg);
   if (!config) return std::move(config).error();
   auto creds = make_credentials(*config);
@@ -161,16 +164,18 @@ result<std::unique_ptr<http_request_action>> http_request_action::create(http::c
   auto initial = oauth2::parse_stored_tokens(config->tokens);
   return std::unique_ptr<http_request_action>(new http_request_action(http, std::move(config).value(),
                                                                       std::move(creds).value(), std::move(initial),
-                                                                      std::move(keys), std::move(runtime_secrets)));
+                                                                      std::move(keys), std::move(runtime_secrets),
+                                                                      std::move(store)));
 }
 
 http_request_action::http_request_action(http::client& http, action_config config,
                                          oauth2::client_credentials creds,
                                          std::optional<oauth2::token> initial, json::object keys,
-                                         std::vector<std::string> runtime_secrets)
+                                         std::vector<std::string> runtime_secrets,
+                                         std::shared_ptr<oauth2::token_store> store)
     : http_(http),
       config_(std::move(config)),
-      tokens_(std::make_unique<oauth2::token_client>(http, std::move(creds), std::move(initial))),
+      tokens_(std::make_unique<oauth2::token_client>(http, std::move(creds), std::move(initial), std::move(store))),
       keys_(std::move(keys)) {
   add_forms(secret_forms_, config_.client_secret);
   for (const auto& s : runtime_secrets) add_forms(secret_forms_, s);
@@ -259,7 +264,22 @@ asio::awaitable<void> http_request_action::process(json::object message, event_s
     if (renewed_token) add_forms(secrets, renewed_token->access_token);
     return detail::redactor(std::move(secrets));
   };
-  switch (decide(config_.error_tolerance, answer->status, ranges, rebound)) {
+  const outcome verdict = decide(config_.error_tolerance, answer->status, ranges, rebound);
+  // SPEC 3: the body is decoded from its Content-Encoding, asked for or not, before the body rules
+  // and before an error text quotes it; maxResponseSize bounds the decoded size too. A body that
+  // cannot be decoded fails an output that needs it; an error or rebound still follows its status
+  // and says why its body is not quoted.
+  if (auto decoded = http::decode_response_content(*answer, config_.max_response_size); !decoded) {
+    if (verdict == outcome::emit) {
+      std::string text = req->method_name + " " + http::url_without_credentials(answer->url.empty() ? req->url : answer->url) +
+                         ": " + decoded.error().message;
+      if (decoded.error().code == http::coding_error::too_large) text += " (maxResponseSize)";
+      events.error("RequestError", redactor().redact(text));
+      co_return;
+    }
+    answer->body = "(" + decoded.error().message + ")";
+  }
+  switch (verdict) {
     case outcome::emit:
       events.data(output_message(*answer));
       break;

@@ -25,6 +25,7 @@
 #include "action/error_tolerance.hpp"
 #include "http/http_client.hpp"
 #include "oauth2/token_client.hpp"
+#include "oauth2/token_store.hpp"
 #include "util/result.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -68,9 +69,12 @@ class http_request_action {
   // runtime_secrets: secrets of the host that the step's configuration does not hold but an
   // error text must never quote either (the platform worker passes ELASTICIO_API_KEY).
   // Fails with a message naming the first bad field.
+  // store: where other holders of the credential leave their tokens (oauth2/token_store.hpp),
+  // read before asking the token endpoint; none in local mode.
   static result<std::unique_ptr<http_request_action>> create(http::client& http,
                                                              const boost::json::object& cfg,
-                                                             std::vector<std::string> runtime_secrets = {});
+                                                             std::vector<std::string> runtime_secrets = {},
+                                                             std::shared_ptr<oauth2::token_store> store = nullptr);
 
   boost::asio::awaitable<void> process(boost::json::object message, event_sink& events);
 
@@ -81,7 +85,7 @@ class http_request_action {
  private:
   http_request_action(http::client& http, action_config config, oauth2::client_credentials creds,
                       std::optional<oauth2::token> initial, boost::json::object keys,
-                      std::vector<std::string> runtime_secrets);
+                      std::vector<std::string> runtime_secrets, std::shared_ptr<oauth2::token_store> store);
   void report_new_token(const oauth2::token& t, event_sink& events);
 
   http::client& http_;

@@ -1,6 +1,7 @@
 // Token acquisition: cache, single flight, retries with backoff.
 #include "oauth2/token_client.hpp"
 
+#include "http/content_coding.hpp"
 #include "util/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -91,8 +92,8 @@ struct token_client::flight {
 };
 
 token_client::token_client(http::client& http, client_credentials credentials,
-                           std::optional<token> initial)
-    : http_(http), credentials_(std::move(credentials)) {
+                           std::optional<token> initial, std::shared_ptr<token_store> store)
+    : http_(http), credentials_(std::move(credentials)), store_(std::move(store)) {
   if (initial && !initial->access_token.empty()) {
     current_ = std::make_shared<const token>(std::move(*initial));
   }
@@ -118,7 +119,7 @@ token_client::~token_client() {
 
 asio::awaitable<result<acquired_token>> token_client::get(std::chrono::milliseconds timeout) {
   if (current_ && is_fresh(*current_, clock::now())) co_return acquired_token{current_, false};
-  auto renewed = co_await join_or_lead(timeout);
+  auto renewed = co_await join_or_lead(timeout, nullptr);
   if (!renewed.has_value() && not_expired(current_.get(), clock::now())) {
     // Renewal starts before expiry on purpose; while the token endpoint is failing,
     // the current token is still good until it actually expires.
@@ -134,10 +135,11 @@ asio::awaitable<result<acquired_token>> token_client::refresh(std::shared_ptr<co
   if (current_ && current_ != rejected && is_fresh(*current_, clock::now())) {
     co_return acquired_token{current_, false};
   }
-  co_return co_await join_or_lead(timeout);
+  co_return co_await join_or_lead(timeout, rejected);
 }
 
-asio::awaitable<result<acquired_token>> token_client::join_or_lead(std::chrono::milliseconds timeout) {
+asio::awaitable<result<acquired_token>> token_client::join_or_lead(std::chrono::milliseconds timeout,
+                                                                   const std::shared_ptr<const token>& rejected) {
   if (flight_) {
     auto f = flight_;
     co_await f->done.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -150,6 +152,19 @@ asio::awaitable<result<acquired_token>> token_client::join_or_lead(std::chrono::
   }
   auto f = std::make_shared<flight>(co_await asio::this_coro::executor);
   flight_ = f;
+  if (store_) {
+    // Another holder of the credential may have renewed it already (replicas of one step).
+    auto stored = co_await store_->load();
+    if (stored && is_fresh(*stored, clock::now()) && !(rejected && rejected->access_token == stored->access_token) &&
+        !(current_ && current_->access_token == stored->access_token)) {
+      log::info("using the access token another holder of the credential saved", {{"tokenUrl", http::url_without_credentials(credentials_.token_url)}});
+      current_ = std::make_shared<const token>(std::move(*stored));
+      f->outcome = result<std::shared_ptr<const token>>(current_);
+      flight_.reset();
+      f->done.cancel();
+      co_return acquired_token{current_, false};
+    }
+  }
   auto fetched = co_await fetch(timeout);
   if (fetched) current_ = fetched.value();
   f->outcome = fetched;
@@ -170,6 +185,7 @@ asio::awaitable<result<std::shared_ptr<const token>>> token_client::fetch(
   request.method = boost::beast::http::verb::post;
   request.url = credentials_.token_url;
   for (auto& [name, value] : parts.headers) request.headers.push_back({name, value});
+  http::add_default_accept_encoding(request.headers);  // as the API requests (SPEC 3)
   request.body = std::move(parts.body);
 
   asio::steady_timer pause(co_await asio::this_coro::executor);
@@ -196,6 +212,10 @@ asio::awaitable<result<std::shared_ptr<const token>>> token_client::fetch(
       }
       log::warn("token request failed, will retry", {{"attempt", attempt + 1}, {"reason", last_problem}});
     } else if (answer->status >= 200 && answer->status < 300) {
+      if (auto decoded = http::decode_response_content(*answer, max_token_response); !decoded) {
+        co_return failure{make_error_code(token_errc::bad_response),
+                          where + " returned an unusable answer: " + decoded.error().message};
+      }
       auto content_type = http::find_header(answer->headers, "Content-Type").value_or("");
       auto parsed = parse_token_response(content_type, answer->body, sent_at);
       if (!parsed) {
@@ -207,6 +227,8 @@ asio::awaitable<result<std::shared_ptr<const token>>> token_client::fetch(
                  {"expiresIn", parsed->lifetime ? parsed->lifetime->count() : -1}});
       co_return std::make_shared<const token>(std::move(parsed).value());
     } else {
+      // An error answer counts by its status; a body that cannot be decoded only loses its error code.
+      if (!http::decode_response_content(*answer, max_token_response)) answer->body.clear();
       auto content_type = http::find_header(answer->headers, "Content-Type").value_or("");
       auto details = parse_token_error(content_type, answer->body);
       last_problem = describe_answer(*answer, details);

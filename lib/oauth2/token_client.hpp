@@ -16,6 +16,9 @@
 //   reaches past the timeout ends the attempt at once, saying so;
 //   other 4xx answers mean bad credentials and fail at once, naming the
 //   server's error and error_description.
+// - With a token_store (token_store.hpp), the leader of a renewal first reads the
+//   store and uses a fresh token found there (another replica's) instead of
+//   requesting one; such a token is not reported as fetched (it is saved already).
 // - A plain-http token URL works but is logged as a warning once: the client
 //   secret would cross the network in clear.
 //
@@ -25,6 +28,7 @@
 #include "http/http_client.hpp"
 #include "oauth2/token.hpp"
 #include "oauth2/token_request.hpp"
+#include "oauth2/token_store.hpp"
 #include "util/result.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -53,7 +57,7 @@ struct acquired_token {
 class token_client {
  public:
   token_client(http::client& http, client_credentials credentials,
-               std::optional<token> initial = std::nullopt);
+               std::optional<token> initial = std::nullopt, std::shared_ptr<token_store> store = nullptr);
   ~token_client();
   token_client(const token_client&) = delete;
   token_client& operator=(const token_client&) = delete;
@@ -70,13 +74,16 @@ class token_client {
 
  private:
   struct flight;
-  boost::asio::awaitable<result<acquired_token>> join_or_lead(std::chrono::milliseconds timeout);
+  // `rejected`: the token the API refused, never to be taken from the store again.
+  boost::asio::awaitable<result<acquired_token>> join_or_lead(std::chrono::milliseconds timeout,
+                                                              const std::shared_ptr<const token>& rejected);
   boost::asio::awaitable<result<std::shared_ptr<const token>>> fetch(std::chrono::milliseconds timeout);
 
   http::client& http_;
   client_credentials credentials_;
   std::shared_ptr<const token> current_;
   std::shared_ptr<flight> flight_;  // the request in progress, if any
+  std::shared_ptr<token_store> store_;
   std::size_t requests_sent_ = 0;
 };
 

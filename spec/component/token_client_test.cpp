@@ -334,5 +334,71 @@ TEST_F(token_client_test, body_authentication_sends_credentials_in_the_form_only
   EXPECT_NE(sent.body.find("audience=https%3A%2F%2Fapi.example.com"), std::string::npos);
 }
 
+// What another replica left in the shared credential; counts its reads.
+class shelf final : public oauth2::token_store {
+ public:
+  std::optional<oauth2::token> saved;
+  int reads = 0;
+  boost::asio::awaitable<std::optional<oauth2::token>> load() override {
+    ++reads;
+    co_return saved;
+  }
+};
+
+oauth2::token shelf_token(std::string value, std::chrono::seconds left) {
+  oauth2::token t;
+  t.access_token = std::move(value);
+  t.expires_at = oauth2::clock::now() + left;
+  t.lifetime = std::chrono::seconds(3600);
+  return t;
+}
+
+TEST_F(token_client_test, a_fresh_token_another_holder_saved_is_used_instead_of_asking_the_endpoint) {
+  testing::demo_api api;
+  http_server server(api.as_handler());
+  auto store = std::make_shared<shelf>();
+  store->saved = shelf_token("from-replica-2", 3000s);
+  oauth2::token_client client(http, creds_for(server), std::nullopt, store);
+  auto got = get(client);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->value->access_token, "from-replica-2");
+  EXPECT_FALSE(got->fetched);  // saved already: not reported again
+  EXPECT_EQ(api.token_requests(), 0u);
+  EXPECT_EQ(store->reads, 1);
+  ASSERT_TRUE(get(client));  // cached now: no second read
+  EXPECT_EQ(store->reads, 1);
+}
+
+TEST_F(token_client_test, a_stale_or_rejected_token_in_the_store_is_not_used) {
+  testing::demo_api api;
+  http_server server(api.as_handler());
+  auto store = std::make_shared<shelf>();
+  store->saved = shelf_token("about-to-expire", 10s);  // inside the renewal margin
+  oauth2::token_client client(http, creds_for(server), std::nullopt, store);
+  auto got = get(client);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_TRUE(got->fetched);
+  EXPECT_EQ(api.token_requests(), 1u);
+  // The API refuses the current token; the store still holds that same token: fetch anew.
+  store->saved = *got->value;
+  auto renewed = testing::run_async(io, client.refresh(got->value, 10s));
+  ASSERT_TRUE(renewed) << renewed.error().message;
+  EXPECT_TRUE(renewed->fetched);
+  EXPECT_NE(renewed->value->access_token, got->value->access_token);
+  EXPECT_EQ(api.token_requests(), 2u);
+}
+
+TEST_F(token_client_test, a_store_that_cannot_be_read_costs_only_the_read) {
+  testing::demo_api api;
+  http_server server(api.as_handler());
+  auto store = std::make_shared<shelf>();  // nothing saved (or unreadable): nullopt
+  oauth2::token_client client(http, creds_for(server), std::nullopt, store);
+  auto got = get(client);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_TRUE(got->fetched);
+  EXPECT_EQ(api.token_requests(), 1u);
+  EXPECT_EQ(store->reads, 1);
+}
+
 }  // namespace
 }  // namespace oauth2_rest

@@ -50,6 +50,7 @@ class worker_test : public ::testing::Test {
   std::vector<recorded_request> saves;
   unsigned save_status = 200;  // what PATCH /v2/credentials answers
   std::vector<recorded_request> account_puts;
+  std::vector<recorded_request> credential_reads;
   testing::http_server platform{[this](const recorded_request& r) {
     std::lock_guard lock(mutex);
     if (r.method == "GET" && r.path() == "/v1/tasks/flow-1/steps/step_2") {
@@ -58,6 +59,12 @@ class worker_test : public ::testing::Test {
         return reply::json(503, R"({"error":"try later"})");
       }
       return reply::json(200, json::serialize(step));
+    }
+    if (r.method == "GET" && r.path() == "/v2/credentials/cred-1/") {
+      credential_reads.push_back(r);
+      // The credential as the platform holds it: the keys of the last save, if any.
+      if (saves.empty()) return reply::json(200, R"({"data":{"id":"cred-1","attributes":{"keys":{}}}})");
+      return reply::json(200, saves.back().body);
     }
     if (r.method == "PATCH" && r.path().starts_with("/v2/credentials/")) {
       saves.push_back(r);
@@ -194,6 +201,30 @@ TEST_F(worker_test, data_message_has_the_reference_headers_and_the_input_is_acke
   EXPECT_EQ(w->out().find("demo-secret"), std::string::npos) << "client secret in the logs";
   EXPECT_EQ(w->out().find("platform-api-key-secret"), std::string::npos) << "API key in the logs";
   EXPECT_EQ(w->out().find(api.issued_tokens().at(0)), std::string::npos) << "token in the logs";
+}
+
+TEST_F(worker_test, a_replica_uses_the_token_another_replica_saved_to_the_credential) {
+  // Replica 1 fetches a token and saves it; replica 2, whose step info predates that token,
+  // reads the credential back before asking the token endpoint and uses it.
+  auto first = start();
+  publish({{"body", {{"url", "/items"}, {"method", "GET"}}}}, headers_for("R1"));
+  ASSERT_TRUE(take(data_queue)) << first->out();
+  ASSERT_TRUE(testing::eventually([&] {
+    std::lock_guard lock(mutex);
+    return !saves.empty();
+  }));
+  stop(*first);
+  ASSERT_EQ(api.token_requests(), 1u);
+  auto second = start();
+  publish({{"body", {{"url", "/items"}, {"method", "GET"}}}}, headers_for("R2"));
+  ASSERT_TRUE(take(data_queue)) << second->out();
+  EXPECT_EQ(api.token_requests(), 1u) << second->out();
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_GE(credential_reads.size(), 2u);  // each replica looked before asking
+    EXPECT_EQ(saves.size(), 1u);             // the shared token is not saved again
+  }
+  stop(*second);
 }
 
 TEST_F(worker_test, new_token_is_saved_with_all_credential_keys) {

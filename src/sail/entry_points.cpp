@@ -4,6 +4,7 @@
 
 #include "action/http_request_action.hpp"
 #include "sail/amqp_transport.hpp"
+#include "sail/credential_token_store.hpp"
 #include "sail/platform_api.hpp"
 #include "sail/service_result.hpp"
 #include "sail/settings.hpp"
@@ -77,7 +78,11 @@ int run_worker() {
   std::string problem;
   // The platform API key is not in the step's configuration, but a gateway could still echo it:
   // the action redacts it from error texts and rebound reasons along with its own secrets.
-  auto created = action::http_request_action::create(http, step->config, {s.api_key});
+  // Replicas of the step share its credential: a token another one saved there is used first.
+  std::shared_ptr<oauth2::token_store> store;
+  if (auto* account = step->config.if_contains("_account"); account && account->is_string() && !account->get_string().empty())
+    store = std::make_shared<credential_token_store>(api, std::string(account->get_string()));
+  auto created = action::http_request_action::create(http, step->config, {s.api_key}, store);
   std::unique_ptr<action::http_request_action> action;
   if (const char* noop = std::getenv("OAUTH2_REST_BENCH_NOOP_ACTION"); noop && *noop && *noop != '0') {
     // Benchmarks only (bench/run.sh, the broker-only ceiling): no action and no problem makes

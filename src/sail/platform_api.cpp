@@ -3,6 +3,7 @@
 
 #include "sail/service_result.hpp"
 #include "util/base64.hpp"
+#include "util/json_read.hpp"
 #include "util/json_write.hpp"
 #include "util/log.hpp"
 
@@ -39,6 +40,35 @@ platform_api::platform_api(http::client& http, const settings& s)
       storage_uri_(s.object_storage_uri),
       storage_token_(s.object_storage_token) {
   while (storage_uri_ && !storage_uri_->empty() && storage_uri_->back() == '/') storage_uri_->pop_back();
+}
+
+asio::awaitable<result<json::object>> platform_api::fetch_credential_keys(const std::string& account_id) {
+  if (account_id.empty())
+    co_return failure{make_error_code(boost::system::errc::invalid_argument), "the step has no credential id"};
+  auto v2 = request(verb::get, api_uri_ + "/v2/credentials/" + account_id + "/");
+  auto answer = co_await call(v2, 0);
+  bool v1 = answer && (answer->status == 404 || answer->status == 405);
+  http::request req = v2;
+  if (v1) {
+    req = request(verb::get, api_uri_ + "/v1/accounts/" + account_id);
+    answer = co_await call(req, 0);
+  }
+  if (!answer) co_return std::move(answer).error();
+  if (answer->status != 200) co_return status_failure(req, *answer);
+  boost::system::error_code ec;
+  auto doc = read_json(answer->body, ec);
+  if (ec || !doc.is_object())
+    co_return failure{make_error_code(boost::system::errc::bad_message), "the credential is not a JSON object"};
+  const json::object* keys = nullptr;
+  if (!v1) {
+    if (auto* data = doc.get_object().if_contains("data"); data && data->is_object())
+      if (auto* attrs = data->get_object().if_contains("attributes"); attrs && attrs->is_object())
+        if (auto* k = attrs->get_object().if_contains("keys"); k && k->is_object()) keys = &k->get_object();
+  }
+  if (!keys)
+    if (auto* k = doc.get_object().if_contains("keys"); k && k->is_object()) keys = &k->get_object();
+  if (!keys) co_return failure{make_error_code(boost::system::errc::bad_message), "the credential has no keys"};
+  co_return *keys;
 }
 
 asio::awaitable<result<std::string>> platform_api::fetch_object(const std::string& id, const std::string& message_id) {

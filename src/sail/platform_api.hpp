@@ -32,6 +32,11 @@ class platform_api {
   // with {"keys": ...}, what the reference runtimes call.
   boost::asio::awaitable<status> save_keys(const std::string& account_id, const boost::json::object& keys);
 
+  // The credential's keys as the platform holds them now: GET {API}/v2/credentials/{id}
+  // (JSON:API, data.attributes.keys), falling back to GET /v1/accounts/{id} ({keys}) on 404 or
+  // 405. Not retried: a failure only means the caller does without.
+  boost::asio::awaitable<result<boost::json::object>> fetch_credential_keys(const std::string& account_id);
+
   // POST body to the service-mode result URL (Basic from the URL's userinfo, when present).
   boost::asio::awaitable<status> post_result(const std::string& url_with_userinfo, std::string body);
 
