@@ -2,7 +2,8 @@
 //
 //   oauth2-rest-bench-driver --messages N [--procs K] [--prefetch P] [--start-probe]
 //                            [--url /items/1] [--stuck-url URL] [--timeout S] [--log-dir DIR]
-//                            [--label L] -- PROGRAM ARGS...
+//                            [--label L] [--spawn-interval-ms MS] [--publish-over S]
+//                            [--prepublish B] -- PROGRAM ARGS...
 //
 // 1. Declares a fresh exchange and input, data, error and rebound queues (unique names).
 // 2. With --start-probe: spawns PROGRAM once on the empty queue, measures spawn until the queue
@@ -15,6 +16,13 @@
 // 4. Spawns K copies of PROGRAM (competing consumers), starts the clock when the first consumer
 //    appears, and stops it when the data and error queues together hold N messages (N-1 with
 //    --stuck-url: every message but the stuck one; rate and CPU per message count those N-1).
+//    --spawn-interval-ms MS: the K copies start MS apart (the first one as above, the clock
+//    starting when it consumes; the others while the clock runs), not all at once.
+//    --publish-over S: the N messages are not pre-published but published while the workers
+//    run, evenly over S seconds from the start of the clock (a steady load for S seconds, e.g.
+//    across token lifetimes); messages/s then is the publishing rate, not the workers' ceiling.
+//    --prepublish B: of those N, B are published before the workers start (a backlog waiting
+//    for them, as when a step's replicas are restarted), the other N-B over S seconds.
 // 5. Reads utime+stime (/proc/PID/stat) at the start and at the end, and VmHWM, then SIGTERMs
 //    (SIGKILL after 15 s; with --stuck-url give the workers OAUTH2_REST_DRAIN_TIMEOUT_MS, or
 //    their drain waits for the stuck call until then).
@@ -64,6 +72,9 @@ struct options {
   int timeout_s = 300;
   std::string log_dir = "/tmp";
   std::string label = "run";
+  int spawn_interval_ms = 0;
+  double publish_over_s = 0;
+  std::size_t prepublish = 0;
   std::vector<std::string> command;
 };
 
@@ -218,6 +229,9 @@ options parse(int argc, char** argv) {
     else if (a == "--timeout") o.timeout_s = std::stoi(v);
     else if (a == "--log-dir") o.log_dir = v;
     else if (a == "--label") o.label = v;
+    else if (a == "--spawn-interval-ms") o.spawn_interval_ms = std::stoi(v);
+    else if (a == "--publish-over") o.publish_over_s = std::stod(v);
+    else if (a == "--prepublish") o.prepublish = std::stoul(v);
     else throw std::invalid_argument("unknown option " + a);
   }
   for (; i < argc; ++i) o.command.emplace_back(argv[i]);
@@ -277,11 +291,12 @@ int run(const options& o) {
     stop(children);
   }
 
-  // Pre-publish N messages as the platform does (encrypted JSON, base64 text, protocol 1).
+  // Pre-publish N messages as the platform does (encrypted JSON, base64 text, protocol 1), or
+  // (--publish-over) publish them while the workers run.
   sail::message_cipher cipher("testCryptoPassword", "iv=any16_symbols");
   amqp::message_properties props;
   props.content_type = "application/json";
-  for (std::size_t i = 0; i < o.messages; ++i) {
+  auto publish = [&](std::size_t i) {
     const auto id = "bench-" + std::to_string(i);
     const auto& url = i == 0 && !o.stuck_url.empty() ? o.stuck_url : o.url;
     json::object payload{{"id", id}, {"body", {{"url", url}, {"method", "GET"}}}, {"headers", json::object{}}};
@@ -289,10 +304,15 @@ int run(const options& o) {
                                  {"userId", "user-1"}, {"threadId", "T-" + id}, {"stepId", "step_1"},
                                  {"messageId", id},    {"parentMessageId", "P0"}};
     admin.publish("", in_queue, base64_encode(cipher.encrypt(json::serialize(payload))), props);
-  }
+  };
+  const bool paced = o.publish_over_s > 0;
+  std::size_t published = 0;
+  const std::size_t backlog = paced ? std::min(o.prepublish, o.messages) : o.messages;
+  for (; published < backlog; ++published) publish(published);
 
   std::vector<child> children;
-  for (int k = 0; k < o.procs; ++k) children.push_back(spawn(o, env, o.label + "-" + std::to_string(k)));
+  const int at_once = o.spawn_interval_ms > 0 ? 1 : o.procs;
+  for (int k = 0; k < at_once; ++k) children.push_back(spawn(o, env, o.label + "-" + std::to_string(k)));
   auto spawned = clock_type::now();
   while (probe.of(in_queue).consumers == 0) {
     if (clock_type::now() - spawned > 60s || child_exited(children[0])) {
@@ -310,7 +330,22 @@ int run(const options& o) {
   const std::size_t expected = o.messages - stuck;
   std::uint32_t data = 0, errors = 0;
   bool timed_out = false;
+  std::vector<double> spawn_s;  // when the later copies started, seconds after t0
   while (true) {
+    const auto now = clock_type::now();
+    while (static_cast<int>(children.size()) < o.procs &&
+           now - t0 >= std::chrono::milliseconds(o.spawn_interval_ms) * static_cast<int>(children.size())) {
+      spawn_s.push_back(std::chrono::duration<double>(clock_type::now() - t0).count());
+      children.push_back(spawn(o, env, o.label + "-" + std::to_string(children.size())));
+      cpu0.push_back(cpu_of(children.back().pid));
+    }
+    if (paced) {
+      const double elapsed = std::chrono::duration<double>(now - t0).count();
+      const auto due = std::min<std::size_t>(
+          o.messages, backlog + static_cast<std::size_t>(elapsed / o.publish_over_s *
+                                                         static_cast<double>(o.messages - backlog)) + 1);
+      for (; published < due; ++published) publish(published);
+    }
     data = probe.of(data_queue).messages;
     errors = probe.of(error_queue).messages;
     if (data + errors >= expected) break;
@@ -332,6 +367,16 @@ int run(const options& o) {
   }
   stop(children);
   if (errors > 0) result["first_error"] = first_error(admin, error_queue, cipher);
+  if (o.spawn_interval_ms > 0) {
+    result["spawn_interval_ms"] = o.spawn_interval_ms;
+    json::array at;
+    for (double x : spawn_s) at.push_back(x);
+    result["later_spawns_s"] = std::move(at);
+  }
+  if (paced) {
+    result["publish_over_s"] = o.publish_over_s;
+    result["prepublished"] = backlog;
+  }
   result["seconds"] = seconds;
   result["rate"] = static_cast<double>(data + errors) / seconds;
   result["cpu_ms"] = cpu;

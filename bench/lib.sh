@@ -12,7 +12,11 @@
 #                                one driver run; appends {"runtime","scenario","run","tokens",
 #                                "figures"} to $raw. "@PLATFORM@" in an argument becomes the
 #                                platform API's URL (its /hang never answers). step_extra (a JSON
-#                                fragment such as ',"requestTimeout":600') goes into the step config.
+#                                fragment such as ',"requestTimeout":600') goes into the step config;
+#                                token_lifetime (seconds, empty: the demo server's 3600) is the
+#                                demo server's --token-lifetime. The line also has "windows": the
+#                                tokens saved to the credential per renewal window (see
+#                                bench/platform_server.cpp) and "token_lifetime".
 #   stuck_pair RUNTIME RUN MESSAGES PROGRAM...
 #                                the stuck-message scenario: MESSAGES at prefetch 100, all normal
 #                                (stuck-none), then the same with the first message's call hanging
@@ -87,11 +91,14 @@ await_url() {
 # restarted for every measured run, so the demo server's token request count (printed when it
 # stops) belongs to that run alone. Each start takes a free port.
 step_extra=""
+token_lifetime=""
 start_demo() {
   # Emptied here, not only by the background job's redirection (which may run after await_url
   # has already read the previous run's "listening on" line).
   : >"$tmp/demo.out"; : >"$tmp/platform.out"
-  "$demo_server" --port 0 >"$tmp/demo.out" 2>"$tmp/demo.out.err" &
+  local demo_args=(--port 0)
+  [[ -n "$token_lifetime" ]] && demo_args+=(--token-lifetime "$token_lifetime")
+  "$demo_server" "${demo_args[@]}" >"$tmp/demo.out" 2>"$tmp/demo.out.err" &
   demo_pid=$!
   demo_url=$(await_url "$tmp/demo.out" "$demo_pid")
   local step_json
@@ -103,12 +110,17 @@ start_demo() {
   [[ -n "$demo_url" && -n "$platform_url" ]] || { log "the demo or platform server did not start"; exit 1; }
 }
 # Stops both (not in a subshell: it waits for its own children); sets demo_tokens to the demo
-# server's token request count and platform_hangs to the platform's /hang request count.
+# server's token request count, platform_hangs to the platform's /hang request count and
+# platform_windows to its tokens saved per renewal window (a JSON array).
 stop_demo() {
   kill "$platform_pid"; wait "$platform_pid" || true; platform_pid=""
   kill "$demo_pid"; wait "$demo_pid" || true; demo_pid=""
   demo_tokens=$(sed -n 's/^demo server: \([0-9]*\) token request.*/\1/p' "$tmp/demo.out.err")
   platform_hangs=$(sed -n 's/.* \([0-9]*\) hang request.*/\1/p' "$tmp/platform.out.err")
+  platform_windows=""
+  if grep -q '^bench platform windows:' "$tmp/platform.out.err"; then
+    platform_windows="[$(sed -n 's/^bench platform windows: *//p' "$tmp/platform.out.err" | tr -s ' ' ',')]"
+  fi
 }
 
 scenario() {
@@ -129,9 +141,10 @@ scenario() {
     exit 1
   fi
   (( status == 0 )) || log "warning: $runtime $name run $run: driver exit $status: $line"
-  printf '{"runtime":"%s","scenario":"%s","run":%d,"tokens":%s,"hangs":%s,"figures":%s}\n' \
-    "$runtime" "$name" "$run" "${tokens:-null}" "${platform_hangs:-null}" "$line" >>"$raw"
-  log "$runtime $name run $run: $line tokens=${tokens:-?} hangs=${platform_hangs:-?}"
+  printf '{"runtime":"%s","scenario":"%s","run":%d,"tokens":%s,"hangs":%s,"windows":%s,"token_lifetime":%s,"figures":%s}\n' \
+    "$runtime" "$name" "$run" "${tokens:-null}" "${platform_hangs:-null}" "${platform_windows:-null}" \
+    "${token_lifetime:-null}" "$line" >>"$raw"
+  log "$runtime $name run $run: $line tokens=${tokens:-?} hangs=${platform_hangs:-?} windows=${platform_windows:-?}"
 }
 
 stuck_pair() {

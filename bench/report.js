@@ -94,6 +94,22 @@ out.push(`| local mode, \`--concurrency 16\`, GET /api/items/1 (messages/s) | ${
 out.push(`| \`wrk -t2 -c16\` on the same endpoint (requests/s) | ${fmt(wrkRate)} |`);
 out.push(`| local mode as a share of wrk | ${Number.isFinite(wrkRate) && wrkRate > 0 ? fmt((100 * localRate) / wrkRate) + ' %' : 'n/a'} |`);
 
+// Replicas sharing one credential: token requests per renewal window (see bench/platform_server.cpp).
+const renewEvery = (lifetime) => lifetime - Math.min(60, lifetime / 2);  // lib/oauth2 refresh_at
+const replicaCases = [['replicas-staggered', '(a) 1 s apart'], ['replicas-together', '(b) all at once']];
+const replicas = {};
+for (const [s, label] of replicaCases) {
+    const rs = runsOf('ours', s).filter((r) => Array.isArray(r.windows) && r.windows.length > 0);
+    const tokens = rs.reduce((a, r) => a + r.tokens, 0);
+    const windows = rs.reduce((a, r) => a + r.windows.length, 0);
+    const later = rs.flatMap((r) => r.windows.slice(1));
+    replicas[s] = {
+        label, rs, tokens, windows,
+        perWindow: windows ? tokens / windows : NaN,
+        first: rs.length ? median(rs.map((r) => r.windows[0])) : NaN,
+        later: later.length ? later.reduce((a, b) => a + b, 0) / later.length : NaN,
+    };
+}
 const stuck = stuckTable(raw, ['ours']);
 out.push('');
 out.push('## A stuck message at prefetch 100');
@@ -105,6 +121,31 @@ out.push('Our worker, prefetch 100, the same N messages twice in each run: (a) a
     'still open at the end is left out.');
 out.push('');
 out.push(...stuck.rows);
+
+out.push('');
+out.push('## 4 replicas on one queue sharing a credential, token expired at start');
+out.push('');
+const r0 = (replicas['replicas-staggered'].rs[0] || replicas['replicas-together'].rs[0]);
+const lifetime = r0 ? r0.token_lifetime : NaN;
+out.push('Four of our workers on one queue, prefetch 100 each, the step config\'s `tokens` long expired and `_account` set; ' +
+    `the demo server's tokens live ${fmt(lifetime)} s, so a worker renews ${fmt(renewEvery(lifetime))} s after a token was requested ` +
+    '(the refresh margin is min(60 s, half the lifetime)): one renewal window. Before asking the token endpoint a worker reads the ' +
+    'credential back from the bench platform API (`GET /v2/credentials/cred-1/`), which keeps the keys of the last `PATCH`, and ' +
+    'uses a token another replica saved there if it is still fresh. ' +
+    (r0 ? `${fmt(r0.figures.prepublished)} messages wait in the queue at start, the rest of ${fmt(r0.figures.messages)} are published evenly over ${fmt(r0.figures.publish_over_s)} s. ` : '') +
+    'Token requests are the demo server\'s count; the windows are the platform\'s grouping of the saved tokens (a save opens a ' +
+    'window when its token was requested at or after the renewal time of the token that opened the current one). ' +
+    'Target: 1 token request per token lifetime (window) when the replicas start a second apart.');
+out.push('');
+out.push('| replicas start | token lifetime (s) | renewal every (s) | load (s) | messages | token requests | renewal windows | **token requests per token lifetime** | first window (start) | later windows (mean) | tokens per window |');
+out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+for (const [s] of replicaCases) {
+    const x = replicas[s];
+    const r = x.rs[0];
+    out.push(`| ${x.label} | ${r ? fmt(r.token_lifetime) : 'n/a'} | ${r ? fmt(renewEvery(r.token_lifetime), 1) : 'n/a'} | ` +
+        `${r ? fmt(r.figures.seconds, 1) : 'n/a'} | ${r ? fmt(r.figures.messages) : 'n/a'} | ${fmt(x.tokens)} | ${fmt(x.windows)} | ` +
+        `**${fmt(x.perWindow, 2)}** | ${fmt(x.first)} | ${fmt(x.later, 2)} | ${x.rs.map((q) => q.windows.join(' ')).join('; ') || 'n/a'} |`);
+}
 
 // The issue's targets, checked against this run.
 const o1 = med('ours', 'prefetch-1', 'rate');
@@ -126,6 +167,8 @@ out.push(`| CPU per message ≤ 1/10 of the reference (worst prefetch) | ${fmt(M
 out.push(`| idle RSS after start ≤ 10 MB | ${fmt(idle, 1)} MB | ${yes(idle <= 10)} |`);
 out.push(`| start to consuming ≤ 30 ms | ${fmt(start, 1)} ms | ${yes(start <= 30)} |`);
 out.push(`| exactly 1 token request for ${fmt(tokenMessages)} messages | ${fmt(tokens10k)} | ${yes(tokens10k === 1)} |`);
+const rep = replicas['replicas-staggered'];
+out.push(`| 4 replicas started 1 s apart, token expired at start: 1 token request per token lifetime | ${fmt(rep.perWindow, 2)} (${fmt(rep.tokens)} in ${fmt(rep.windows)} windows; all at once: ${fmt(replicas['replicas-together'].perWindow, 2)}) | ${yes(rep.windows > 0 && rep.tokens === rep.windows)} |`);
 const sf = stuck.figs.ours;
 out.push(`| a stuck message at prefetch 100: msg/s and CPU per message within 10 % (b ÷ a) | ${fmt(sf.rateRatio, 3)}× / ${fmt(sf.cpuRatio, 3)}× | ${yes(stuckMet(sf))} |`);
 out.push(`| local mode ≥ 80 % of wrk | ${fmt((100 * localRate) / wrkRate)} % | ${yes(localRate / wrkRate >= 0.8)} |`);

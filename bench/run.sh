@@ -8,15 +8,19 @@
 # httpRequest action; then measures, side by side, our worker and the reference at prefetch 1, 10
 # and 100, the broker-only ceiling (our pipeline with a no-op action), 1, 2 and 4 worker processes
 # on one queue, a stuck message (prefetch 100, the first message's call hanging while the others
-# pass it, against the same run without it), the token requests of 10,000 messages, and local mode
-# against `wrk`. Each figure is the median of BENCH_RUNS runs. Writes bench/results/{latest.md,
+# pass it, against the same run without it), the token requests of 10,000 messages, 4 replicas
+# sharing one credential whose token has expired (started 1 s apart, and all at once: token
+# requests per token lifetime), and local mode against `wrk`. Each figure is the median of BENCH_RUNS runs. Writes bench/results/{latest.md,
 # throughput.png,raw.jsonl,micro.txt} (--smoke: bench/results/smoke/, one tiny run of everything,
 # for CI).
 #
 # Knobs: BENCH_MESSAGES (messages per end-to-end run, default 5000), BENCH_RUNS (default 3),
 # BENCH_STUCK_MESSAGES (per stuck-message run, default 20000), BENCH_TOKEN_MESSAGES (default
-# 10000), BENCH_LOCAL_MESSAGES (default 100000), BENCH_WRK_SECONDS (default 5), BENCH_BUILD_DIR
-# (default build), BENCH_SKIP_BUILD=1 (use that build as it is), OAUTH2_REST_AMQP_PORT /
+# 10000), BENCH_REPLICA_LIFETIME / BENCH_REPLICA_SECONDS / BENCH_REPLICA_MESSAGES /
+# BENCH_REPLICA_BACKLOG (the replicas scenario: token lifetime, seconds of load, messages, of
+# which waiting at start; default 30 / 60 / 20000 / 400, --smoke 4 / 4 / 1000 / 100),
+# BENCH_LOCAL_MESSAGES (default 100000), BENCH_WRK_SECONDS (default 5), BENCH_BUILD_DIR (default
+# build), BENCH_SKIP_BUILD=1 (use that build as it is), OAUTH2_REST_AMQP_PORT /
 # OAUTH2_REST_BROKER_DIR / OAUTH2_REST_BROKER_NODE / OAUTH2_REST_BROKER_DIST_PORT (the private
 # broker). bench/ab.sh compares worker builds; bench/stuck_ir.sh counts the stuck scenario's
 # instructions (callgrind).
@@ -26,7 +30,7 @@ smoke=0
 for arg in "$@"; do
   case "$arg" in
     --smoke) smoke=1 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -39,11 +43,15 @@ build=${BENCH_BUILD_DIR:-build}
 if (( smoke )); then
   messages=${BENCH_MESSAGES:-200}; runs=${BENCH_RUNS:-1}; token_messages=${BENCH_TOKEN_MESSAGES:-300}
   stuck_messages=${BENCH_STUCK_MESSAGES:-300}
+  replica_lifetime=${BENCH_REPLICA_LIFETIME:-4}; replica_seconds=${BENCH_REPLICA_SECONDS:-4}
+  replica_messages=${BENCH_REPLICA_MESSAGES:-1000}; replica_backlog=${BENCH_REPLICA_BACKLOG:-100}
   local_messages=${BENCH_LOCAL_MESSAGES:-300}; wrk_seconds=${BENCH_WRK_SECONDS:-1}
   results="$root/bench/results/smoke"; micro_min_time=0.01
 else
   messages=${BENCH_MESSAGES:-5000}; runs=${BENCH_RUNS:-3}; token_messages=${BENCH_TOKEN_MESSAGES:-10000}
   stuck_messages=${BENCH_STUCK_MESSAGES:-20000}
+  replica_lifetime=${BENCH_REPLICA_LIFETIME:-30}; replica_seconds=${BENCH_REPLICA_SECONDS:-60}
+  replica_messages=${BENCH_REPLICA_MESSAGES:-20000}; replica_backlog=${BENCH_REPLICA_BACKLOG:-400}
   local_messages=${BENCH_LOCAL_MESSAGES:-100000}; wrk_seconds=${BENCH_WRK_SECONDS:-5}
   results="$root/bench/results"; micro_min_time=0.3
 fi
@@ -118,6 +126,19 @@ for run in $(seq 1 "$runs"); do
 done
 # Token requests for 10,000 messages within one token lifetime (1 hour), prefetch 100.
 scenario ours tokens-10k 1 --messages "$token_messages" --prefetch 100 -- "$worker" sail
+# Replicas sharing one credential: 4 workers on one queue, prefetch 100 each, the step config's
+# token (`tokens`, `_account` cred-1) long expired, tokens from the demo server valid
+# replica_lifetime s; replica_backlog messages waiting at start, the rest of replica_messages
+# published evenly over replica_seconds while the workers run; (a) the workers started 1 s apart,
+# (b) all at once. Each one reads the credential back from the
+# platform API before asking the token endpoint; the platform keeps the last saved keys.
+token_lifetime=$replica_lifetime
+step_extra=',"tokens":"{\"access_token\":\"expired-at-start\",\"token_type\":\"Bearer\",\"expires_in\":3600,\"tokenExpiryTime\":\"2020-01-01T00:00:00.000Z\"}"'
+scenario ours replicas-staggered 1 --messages "$replica_messages" --publish-over "$replica_seconds" \
+  --prepublish "$replica_backlog" --prefetch 100 --procs 4 --spawn-interval-ms 1000 -- "$worker" sail
+scenario ours replicas-together 1 --messages "$replica_messages" --publish-over "$replica_seconds" \
+  --prepublish "$replica_backlog" --prefetch 100 --procs 4 -- "$worker" sail
+token_lifetime=""; step_extra=""
 
 # --- local mode against the demo API, concurrency 16, vs wrk -c 16 on the same endpoint -----------
 local_raw="$results/local.jsonl"
@@ -149,7 +170,7 @@ command_line="bash bench/run.sh"
 (( smoke )) && command_line+=" --smoke"
 [[ "${BENCH_SKIP_BUILD:-0}" == 1 ]] && command_line="BENCH_SKIP_BUILD=1 BENCH_BUILD_DIR=$build $command_line"
 node "$root/bench/report.js" "$raw" "$local_raw" "$results/micro.txt" "$results" "$command_line" \
-  "messages=$messages stuck_messages=$stuck_messages runs=$runs" >"$results/latest.md"
+  "messages=$messages stuck_messages=$stuck_messages replica_messages=$replica_messages (backlog $replica_backlog) over ${replica_seconds} s runs=$runs" >"$results/latest.md"
 gnuplot -e "datafile='$results/throughput.dat'; outfile='$results/throughput.png'" "$root/bench/throughput.gp"
 cat "$results/latest.md"
 log "wrote $results/latest.md and $results/throughput.png"
