@@ -53,7 +53,9 @@ class connection_impl final : public amqp_connection, public std::enable_shared_
         options_(std::move(options)),
         resolver_(executor_),
         tls_context_(options_.uri.tls ? http::make_default_tls_context() : nullptr),
-        stream_(tcp::socket(executor_), tls_context_ ? *tls_context_ : plain_context()),
+        socket_(executor_),
+        // Only amqps pays for OpenSSL: a plain connection has no context and no SSL object.
+        tls_(tls_context_ ? std::make_unique<ssl::stream<tcp::socket&>>(socket_, *tls_context_) : nullptr),
         deadline_(executor_),
         heartbeat_timer_(executor_) {}
 
@@ -73,8 +75,8 @@ class connection_impl final : public amqp_connection, public std::enable_shared_
     socket().set_option(tcp::no_delay(true), ignored);
 
     if (uri.tls) {
-      SSL* native = stream_.native_handle();
-      stream_.set_verify_mode(ssl::verify_peer);
+      SSL* native = tls_->native_handle();
+      tls_->set_verify_mode(ssl::verify_peer);
       X509_VERIFY_PARAM* param = SSL_get0_param(native);
       bool configured = false;
       // SNI and the name check go together; an IP is checked as an IP and sent without SNI.
@@ -85,7 +87,7 @@ class connection_impl final : public amqp_connection, public std::enable_shared_
         configured = SSL_set_tlsext_host_name(native, uri.host.c_str()) == 1 && SSL_set1_host(native, uri.host.c_str()) == 1;
       }
       if (!configured) co_return fail("could not set up TLS for host " + uri.host);
-      auto [hec] = co_await stream_.async_handshake(ssl::stream_base::client, use_tuple);
+      auto [hec] = co_await tls_->async_handshake(ssl::stream_base::client, use_tuple);
       if (closed_) co_return stopped_or_timed_out("the TLS handshake with " + where);
       if (hec) {
         std::string reason = hec.message();
@@ -246,7 +248,7 @@ class connection_impl final : public amqp_connection, public std::enable_shared_
     if (closed_ || writing_ || out_.empty()) return;
     boost::system::error_code ec;
     socket().non_blocking(true, ec);
-    if (!options_.uri.tls) {
+    if (!tls_) {
       std::size_t n = socket().write_some(asio::buffer(out_), ec);
       if (!ec) out_.erase(0, n);
       return;
@@ -254,7 +256,7 @@ class connection_impl final : public amqp_connection, public std::enable_shared_
     // Through TLS each write_some encrypts at most one record and hands it to the (now
     // non-blocking) socket; stop at the first the socket does not take at once.
     while (!out_.empty()) {
-      std::size_t n = stream_.write_some(asio::buffer(out_), ec);
+      std::size_t n = tls_->write_some(asio::buffer(out_), ec);
       if (ec || n == 0) break;
       out_.erase(0, n);
     }
@@ -266,17 +268,11 @@ class connection_impl final : public amqp_connection, public std::enable_shared_
   std::size_t unwritten_bytes() const override { return out_.size() + written_.size(); }
 
  private:
-  static ssl::context& plain_context() {
-    // The stream type needs a context even for plain TCP, where it is never used.
-    static ssl::context unused(ssl::context::tls_client);
-    return unused;
-  }
-
-  tcp::socket& socket() { return stream_.next_layer(); }
+  tcp::socket& socket() { return socket_; }
 
   asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_some() {
     auto buffer = asio::buffer(reader_.prepare(read_chunk), read_chunk);
-    if (options_.uri.tls) co_return co_await stream_.async_read_some(buffer, use_tuple);
+    if (tls_) co_return co_await tls_->async_read_some(buffer, use_tuple);
     co_return co_await socket().async_read_some(buffer, use_tuple);
   }
 
@@ -427,8 +423,8 @@ class connection_impl final : public amqp_connection, public std::enable_shared_
       self->last_write_ = clock_type::now();
       self->write();
     };
-    if (options_.uri.tls)
-      asio::async_write(stream_, asio::buffer(written_), std::move(done));
+    if (tls_)
+      asio::async_write(*tls_, asio::buffer(written_), std::move(done));
     else
       asio::async_write(socket(), asio::buffer(written_), std::move(done));
   }
@@ -437,7 +433,8 @@ class connection_impl final : public amqp_connection, public std::enable_shared_
   connection_options options_;
   tcp::resolver resolver_;
   std::shared_ptr<ssl::context> tls_context_;
-  ssl::stream<tcp::socket> stream_;
+  tcp::socket socket_;
+  std::unique_ptr<ssl::stream<tcp::socket&>> tls_;  // amqps only
   asio::steady_timer deadline_;
   asio::steady_timer heartbeat_timer_;
   frame_reader reader_;
