@@ -4,7 +4,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       cmake g++ make libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
-      libssl-dev librabbitmq-dev \
+      libssl-dev librabbitmq-dev zlib1g-dev libbrotli-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt component.json ./
@@ -19,7 +19,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DOAUTH2_REST_TESTS=OFF \
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      ca-certificates tini libssl3 librabbitmq4 libboost-json1.81.0 libboost-url1.81.0 \
+      ca-certificates tini libssl3 librabbitmq4 libboost-json1.81.0 libboost-url1.81.0 zlib1g libbrotli1 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /home/apps --create-home apps
 WORKDIR /home/apps

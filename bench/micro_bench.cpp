@@ -5,6 +5,7 @@
 #include "action/url_join.hpp"
 #include "oauth2/token_client.hpp"
 #include "http/http_client.hpp"
+#include "http/content_coding.hpp"
 #include "sail/message_cipher.hpp"
 #include "sail/message_codec.hpp"
 #include "sail/outgoing_headers.hpp"
@@ -14,6 +15,7 @@
 #include "util/log.hpp"
 
 #include <benchmark/benchmark.h>
+#include <zlib.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -284,6 +286,63 @@ void bm_output_message(benchmark::State& state) {
   }
 }
 BENCHMARK(bm_output_message)->Apply(fixed_iterations);
+
+// --- Content-Encoding (SPEC 3): what decoding a compressed answer costs per decoded MB ----------
+
+// A JSON answer of about `size` bytes, as APIs send lists (it gzips about 8:1).
+std::string json_list(std::size_t size) {
+  std::string out = R"({"items":[)";
+  for (int i = 0; out.size() < size; ++i) {
+    if (i) out += ',';
+    out += R"({"id":)" + std::to_string(i) + R"(,"name":"Item )" + std::to_string(i * 7919 % 10007) +
+           R"(","price":)" + std::to_string(i % 500) + R"(.99,"tags":["a","b"],"active":)" +
+           (i % 3 ? "true" : "false") + "}";
+  }
+  return out + "]}";
+}
+
+std::string gzip_bytes(std::string_view in) {
+  z_stream z{};
+  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, static_cast<uLong>(in.size())) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+// Decoded bytes per second (the "bytes_per_second" column); 1 / that is the cost per decoded MB.
+// Arg: the decoded size. (zlib comes with the core library: nothing else to link.)
+void decode_bench(benchmark::State& state, const char* coding, std::string (*compress)(std::string_view)) {
+  const std::string plain = json_list(static_cast<std::size_t>(state.range(0)));
+  const std::string encoded = compress(plain);
+  for (auto _ : state) {
+    auto decoded = http::decode_content(coding, encoded, 20 * 1024 * 1024);
+    if (!decoded || decoded->size() != plain.size()) {
+      state.SkipWithError("decode failed");
+      break;
+    }
+    benchmark::DoNotOptimize(decoded);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * plain.size()));
+  state.counters["ratio"] = static_cast<double>(plain.size()) / static_cast<double>(encoded.size());
+}
+void bm_decode_gzip(benchmark::State& state) { decode_bench(state, "gzip", gzip_bytes); }
+BENCHMARK(bm_decode_gzip)->Arg(1 << 10)->Arg(64 << 10)->Arg(1 << 20)->Arg(16 << 20)->Apply(fixed_iterations);
+
+// What every uncompressed answer now pays: looking for a Content-Encoding that is not there.
+void bm_decode_response_content_none(benchmark::State& state) {
+  auto r = api_response();
+  for (auto _ : state) {
+    auto done = http::decode_response_content(r, 20 * 1024 * 1024);
+    benchmark::DoNotOptimize(done);
+  }
+}
+BENCHMARK(bm_decode_response_content_none)->Apply(fixed_iterations);
 
 // Everything the worker does per message besides I/O, in worker::process's order: decode,
 // ids, common headers, the action's output, encode, data headers.

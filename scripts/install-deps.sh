@@ -8,10 +8,11 @@ want_test=0
 
 packages=(cmake g++ make ccache pkg-config
           libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-          libssl-dev librabbitmq-dev)
+          libssl-dev librabbitmq-dev zlib1g-dev libbrotli-dev)
 if (( want_test )); then
+  # nginx: spec/component/nginx_gzip_test.cpp runs its own, in a temp prefix on a loopback port.
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev rabbitmq-server openssl procps
-             clang-14 libclang-rt-14-dev llvm-14)
+             clang-14 libclang-rt-14-dev llvm-14 nginx)
   # The reference runtime (npm) is used by the wire-compatibility tests. The machine image ships
   # Node with npm; install Debian's only when neither is there.
   if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi

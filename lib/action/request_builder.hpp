@@ -12,6 +12,10 @@
 //            whatever their case: Authorization (the OAuth2 token), and
 //            Content-Length / Transfer-Encoding (the HTTP client frames the
 //            body it is given; a stale user value would corrupt the request).
+//            Accept-Encoding is the user's to set (identity, gzip, ...) and kept
+//            as it is; without one the action sends "gzip, deflate, br"
+//            (http/content_coding.hpp), and a compressed answer is decoded
+//            whether it was asked for or not.
 //            A name that is not an HTTP token, or a value with CR, LF or another
 //            control character (header injection), is an error; the value itself
 //            is never quoted in the message (it may be a secret).

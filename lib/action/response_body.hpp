@@ -2,6 +2,10 @@
 // and charset, and the headers as a JSON object (SPEC section 1 "Output",
 // component-behaviour.md 7.4).
 //
+// The body given here is already decoded from its Content-Encoding (gzip, deflate, br:
+// http/content_coding.hpp, applied by the action before these rules and before an error quotes
+// the body), so "application/gzip" below is a gzip file the API serves, not a compressed answer.
+//
 // Body rules, in order:
 // - An empty body is {} (an empty object), whatever the content type.
 // - The media type (before ';', case-insensitive) picks the kind:
