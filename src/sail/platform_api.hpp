@@ -14,6 +14,7 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -47,7 +48,9 @@ class platform_api {
   boost::asio::awaitable<result<std::string>> fetch_object(const std::string& id, const std::string& message_id);
 
  private:
-  boost::asio::awaitable<result<http::response>> call(http::request req, int retries);
+  // Network errors and 5xx are retried `retries` times, pause_before(attempt) apart (1 s when empty).
+  boost::asio::awaitable<result<http::response>> call(http::request req, int retries,
+                                                      std::function<std::chrono::milliseconds(int)> pause_before = {});
   http::request request(boost::beast::http::verb method, std::string url, std::string body = {}) const;
 
   http::client& http_;
