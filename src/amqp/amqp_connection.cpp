@@ -262,10 +262,8 @@ class connection_impl final : public amqp_connection, public std::enable_shared_
     }
   }
 
-  bool closed() const override { return closed_; }
   std::uint16_t heartbeat_seconds() const override { return heartbeat_; }
   bool blocked() const override { return blocked_; }
-  std::size_t unwritten_bytes() const override { return out_.size() + written_.size(); }
 
  private:
   tcp::socket& socket() { return socket_; }

@@ -75,10 +75,8 @@ class amqp_connection {
   // Writes what is buffered if the socket takes it at once (never waits): a courtesy before close().
   virtual void try_write_now() = 0;
 
-  virtual bool closed() const = 0;
   virtual std::uint16_t heartbeat_seconds() const = 0;
   virtual bool blocked() const = 0;  // connection.blocked seen and not yet unblocked
-  virtual std::size_t unwritten_bytes() const = 0;
 };
 
 }  // namespace oauth2_rest::amqp

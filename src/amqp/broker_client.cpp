@@ -154,8 +154,6 @@ class broker_client::state : public std::enable_shared_from_this<broker_client::
     return true;
   }
 
-  std::uint64_t session() const { return consume_ready_ ? session_ : 0; }
-
   void stop_consuming(std::function<void()> done) {
     if (done) cancel_waiters_.push_back(std::move(done));
     want_consume_ = false;  // also: do not consume again after a reconnect
@@ -269,8 +267,6 @@ class broker_client::state : public std::enable_shared_from_this<broker_client::
       after_batch();
     }
     (r == role::consume ? consume_ : publish_).reset();
-    if (r == role::consume) consume_done_ = true;
-    else publish_done_ = true;
   }
 
   milliseconds backoff_delay(unsigned attempt) {
@@ -727,7 +723,6 @@ class broker_client::state : public std::enable_shared_from_this<broker_client::
   bool started_ = false, stopped_ = false, closing_ = false;
   bool flush_scheduled_ = false;
   bool connected_ = false, announced_ = false;
-  bool consume_done_ = false, publish_done_ = false;
 
   // The consume connection.
   std::shared_ptr<amqp_connection> consume_;
@@ -782,8 +777,6 @@ bool broker_client::ack(std::uint64_t session, std::uint64_t delivery_tag) {
 bool broker_client::reject(std::uint64_t session, std::uint64_t delivery_tag, bool requeue) {
   return state_->settle(session, delivery_tag, false, requeue);
 }
-
-std::uint64_t broker_client::session() const { return state_->session(); }
 
 void broker_client::stop_consuming(std::function<void()> done) { state_->stop_consuming(std::move(done)); }
 

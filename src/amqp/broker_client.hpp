@@ -90,8 +90,6 @@ class broker_client {
   // held unacked. Returns false when dropped that way (or for a tag unknown on the session).
   bool ack(std::uint64_t session, std::uint64_t delivery_tag);
   bool reject(std::uint64_t session, std::uint64_t delivery_tag, bool requeue);
-  // The consume connection deliveries arrive on now (0 while it is down).
-  std::uint64_t session() const;
 
   // basic.cancel; `done` is called on the executor once no more deliveries will come (after
   // every delivery that preceded the broker's cancel-ok). Consumption is not resumed after a

@@ -16,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -265,7 +266,8 @@ std::string object_id_of(const json::object& entry) {
 
 asio::awaitable<std::string> worker::resolve_object_references(json::object& message, const std::string& message_id) {
   // The body first, then each passthrough entry, as the reference runtime's fetchMessageBody.
-  std::vector<json::object*> entries{&message};
+  // On the stack for the usual few entries: the per-message path allocates nothing for this.
+  boost::container::small_vector<json::object*, 8> entries{&message};
   if (auto* pt = message.if_contains("passthrough"); pt && pt->is_object())
     for (auto& kv : pt->get_object())
       if (kv.value().is_object()) entries.push_back(&kv.value().get_object());
