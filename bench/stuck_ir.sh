@@ -10,7 +10,8 @@
 # Usage: bench/stuck_ir.sh LABEL=OAUTH2-REST-BINARY...
 # Knobs: BENCH_STUCK_IR_MESSAGES (default "10000"; several sizes, e.g. "5000 20000", run each),
 # BENCH_BUILD_DIR (driver, demo server and platform API; default build), BENCH_AB_RESULTS (default
-# bench/results/ab: writes stuck_ir.jsonl and stuck_ir.md there), the broker variables of run.sh.
+# bench/results/ab: writes stuck_ir.jsonl and stuck_ir.md there), BENCH_STUCK_IR_KEEP (a directory:
+# keep each callgrind output there, for callgrind_annotate), the broker variables of run.sh.
 # Slow: about 1 minute per 10,000 messages per run on one core.
 set -euo pipefail
 
@@ -53,6 +54,7 @@ for n in $sizes; do
         valgrind --tool=callgrind --callgrind-out-file="$out" "$binary" sail
       for _ in $(seq 1 100); do [[ -s "$out" ]] && grep -q '^summary:' "$out" && break; sleep 0.1; done
       ir=$(sed -n 's/^summary: *//p' "$out")
+      [[ -n "${BENCH_STUCK_IR_KEEP:-}" ]] && mkdir -p "$BENCH_STUCK_IR_KEEP" && cp "$out" "$BENCH_STUCK_IR_KEEP/"
       figures=$(tail -n1 "$raw")
       printf '{"runtime":"%s","scenario":"%s","messages":%d,"ir":%s,"run":%s}\n' "$label" "$name" "$n" "${ir:-null}" "$figures" >>"$ir_raw"
       log "$label $name N=$n: ${ir:-?} instructions"
