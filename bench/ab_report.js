@@ -35,8 +35,8 @@ const prefetches = [...new Set(raw.filter((r) => r.scenario.startsWith('prefetch
 if (prefetches.length) {
     out.push('## End to end: one HTTP call per message (demo API on loopback)');
     out.push('');
-    out.push(`| prefetch | build | messages/s | CPU per message (µs) | peak RSS (MB) | msg/s ÷ ${base} | CPU ÷ ${base} | per run msg/s |`);
-    out.push('|---:|---|---:|---:|---:|---:|---:|---|');
+    out.push(`| prefetch | build | messages/s | CPU per message (µs) | broker CPU per message (µs) | peak RSS (MB) | msg/s ÷ ${base} | CPU ÷ ${base} | per run msg/s |`);
+    out.push('|---:|---|---:|---:|---:|---:|---:|---:|---|');
     for (const p of prefetches) {
         const s = `prefetch-${p}`;
         const r0 = med(base, s, 'rate');
@@ -46,7 +46,8 @@ if (prefetches.length) {
             const c = med(rt, s, 'cpu_us_per_msg');
             const perRun = raw.filter((x) => x.runtime === rt && x.scenario === s).sort((a, b) => a.run - b.run)
                 .map((x) => fmt(x.figures.rate) + (failed(x) ? ' (failed)' : '')).join(', ');
-            out.push(`| ${p} | ${rt} | ${fmt(r)} | ${fmt(c, 1)} | ${fmt(med(rt, s, 'peak_rss_kb') / 1024, 1)} | ${fmt(r / r0, 3)} | ${fmt(c / c0, 3)} | ${perRun} |`);
+            const broker = median(raw.filter((x) => x.runtime === rt && x.scenario === s && !failed(x)).map((x) => x.broker_cpu_us_per_msg));
+            out.push(`| ${p} | ${rt} | ${fmt(r)} | ${fmt(c, 1)} | ${fmt(broker, 1)} | ${fmt(med(rt, s, 'peak_rss_kb') / 1024, 1)} | ${fmt(r / r0, 3)} | ${fmt(c / c0, 3)} | ${perRun} |`);
         }
     }
     out.push('');

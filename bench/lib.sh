@@ -5,13 +5,14 @@
 #
 #   bench_broker_env             the private broker's variables (defaults: 127.0.0.1:5699, node
 #                                oauth2rest-bench@localhost, /tmp/oauth2-rest-bench-broker)
-#   bench_locate BUILD-DIR       sets bin, worker, driver, demo_server
+#   bench_locate BUILD-DIR       sets bin, worker, driver, demo_server, yardstick
 #   bench_services               tmp dir, cleanup on exit, the broker, the workers' ELASTICIO_* env
 #   start_demo / stop_demo       a fresh demo server and bench platform API (step info) per run
 #   scenario RUNTIME NAME RUN [VAR=VALUE...] DRIVER-ARGS... -- PROGRAM...
 #                                one driver run; appends {"runtime","scenario","run","tokens",
-#                                "figures"} to $raw. "@PLATFORM@" in an argument becomes the
-#                                platform API's URL (its /hang never answers). step_extra (a JSON
+#                                "broker_cpu_us_per_msg","figures"} to $raw. "@PLATFORM@" in an argument becomes the
+#                                platform API's URL (its /hang never answers), "@DEMO@" the demo
+#                                server's. step_extra (a JSON
 #                                fragment such as ',"requestTimeout":600') goes into the step config;
 #                                token_lifetime (seconds, empty: the demo server's 3600) is the
 #                                demo server's --token-lifetime. The line also has "windows": the
@@ -43,6 +44,7 @@ bench_locate() {
   driver="$bin/bench/oauth2-rest-bench-driver"
   platform_server="$bin/bench/oauth2-rest-bench-platform"
   demo_server="$bin/oauth2-rest-demo-server"
+  yardstick="$bin/bench/oauth2-rest-yardstick"
   [[ -x "$demo_server" ]] || demo_server="$bin/spec/oauth2-rest-demo-server"
   local f
   for f in "$worker" "$driver" "$platform_server" "$demo_server"; do
@@ -123,17 +125,36 @@ stop_demo() {
   fi
 }
 
+# CPU time (clock ticks) the bench broker's Erlang VM has used so far; empty when not found.
+broker_ticks() {
+  local p cmdline
+  for p in $(pgrep beam.smp); do
+    cmdline=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
+    if [[ "$cmdline" == *"$OAUTH2_REST_BROKER_DIR"* ]]; then
+      awk '{print $14 + $15}' "/proc/$p/stat"; return
+    fi
+  done
+}
+
 scenario() {
   local runtime=$1 name=$2 run=$3; shift 3
   local extra_env=()
   while [[ $# -gt 0 && "$1" == *=* && "$1" != -* ]]; do extra_env+=("$1"); shift; done
   start_demo
   local args=() a
-  for a in "$@"; do args+=("${a//@PLATFORM@/$platform_url}"); done
-  local line status=0
+  for a in "$@"; do a=${a//@PLATFORM@/$platform_url}; args+=("${a//@DEMO@/$demo_url}"); done
+  local line status=0 ticks0 ticks1 broker_us=null
+  ticks0=$(broker_ticks)
   line=$(cd "${scenario_dir:-$tmp}" && env ELASTICIO_API_URI="$platform_url" "${extra_env[@]}" \
            "$driver" --log-dir "$tmp/logs" --label "$runtime-$name-$run" "${args[@]}") || status=$?
+  ticks1=$(broker_ticks)
   stop_demo
+  # The broker's CPU per message over the whole driver run (publishing the input included, the
+  # same for every runtime): what the broker spends is part of what a message costs.
+  if [[ -n "$ticks0" && -n "$ticks1" && "$line" == *'"messages":'* ]]; then
+    broker_us=$(awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" -v n="$(sed -E 's/.*"messages":([0-9]+).*/\1/' <<<"$line")" \
+      'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+  fi
   local tokens=$demo_tokens
   if [[ -z "$line" ]]; then
     log "FAILED: $runtime $name run $run (driver exit $status); logs:"
@@ -141,10 +162,10 @@ scenario() {
     exit 1
   fi
   (( status == 0 )) || log "warning: $runtime $name run $run: driver exit $status: $line"
-  printf '{"runtime":"%s","scenario":"%s","run":%d,"tokens":%s,"hangs":%s,"windows":%s,"token_lifetime":%s,"figures":%s}\n' \
+  printf '{"runtime":"%s","scenario":"%s","run":%d,"tokens":%s,"hangs":%s,"windows":%s,"token_lifetime":%s,"broker_cpu_us_per_msg":%s,"figures":%s}\n' \
     "$runtime" "$name" "$run" "${tokens:-null}" "${platform_hangs:-null}" "${platform_windows:-null}" \
-    "${token_lifetime:-null}" "$line" >>"$raw"
-  log "$runtime $name run $run: $line tokens=${tokens:-?} hangs=${platform_hangs:-?} windows=${platform_windows:-?}"
+    "${token_lifetime:-null}" "$broker_us" "$line" >>"$raw"
+  log "$runtime $name run $run: $line tokens=${tokens:-?} hangs=${platform_hangs:-?} windows=${platform_windows:-?} broker_us=$broker_us"
 }
 
 stuck_pair() {

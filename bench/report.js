@@ -30,6 +30,7 @@ const med = (runtime, scenario, field) => {
 const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
 const ratio = (a, b, digits = 1) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${fmt(a / b, digits)}×` : 'n/a');
 const mb = (kb) => kb / 1024;
+const percent = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${fmt((100 * a) / b)} %` : 'n/a');
 
 const cpuModel = (() => {
     const m = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/);
@@ -43,7 +44,9 @@ out.push('');
 out.push(`Made by \`${commandLine}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} cores (${cpuModel}), ` +
     `RabbitMQ on loopback, ${sizes}. Every figure is the median of ${runs} run(s); ratios are ours ÷ reference. ` +
     'Reference: elasticio-sailor-nodejs 2.7.8 running bench/node-component (the same HTTP call with a cached bearer token), ' +
-    'its rate limits lifted (ELASTICIO_DATA_RATE_LIMIT, ELASTICIO_ERROR_RATE_LIMIT, ELASTICIO_RATE_INTERVAL).');
+    'its rate limits lifted (ELASTICIO_DATA_RATE_LIMIT, ELASTICIO_ERROR_RATE_LIMIT, ELASTICIO_RATE_INTERVAL). ' +
+    'Yardstick: bench/yardstick.cpp, the protocol work alone (rabbitmq-c, one GET per message on one kept-alive socket, ' +
+    'publish with confirm, ack after the confirm; no JSON, no crypto): how close we are to what the broker allows.');
 out.push('');
 const excluded = raw.filter(failed);
 if (excluded.length) {
@@ -62,12 +65,27 @@ for (const p of [1, 10, 100]) {
         mb(med(rt, s, 'idle_rss_kb')), med(rt, s, 'start_ms'), med(rt, s, 'tokens')];
     const o = row('ours');
     const r = row('reference');
+    const y = row('yardstick');
     out.push(`| ${p} | ours | ${fmt(o[0])} | ${fmt(o[1])} | ${fmt(o[2], 1)} | ${fmt(o[3], 1)} | ${fmt(o[4], 1)} | ${fmt(o[5])} |`);
     out.push(`| ${p} | reference | ${fmt(r[0])} | ${fmt(r[1])} | ${fmt(r[2], 1)} | ${fmt(r[3], 1)} | ${fmt(r[4], 1)} | ${fmt(r[5])} |`);
     out.push(`| ${p} | **ratio** | **${ratio(o[0], r[0])}** | **${ratio(o[1], r[1], 3)}** | ${ratio(o[2], r[2], 2)} | ${ratio(o[3], r[3], 2)} | ${ratio(o[4], r[4], 3)} | |`);
+    out.push(`| ${p} | yardstick | ${fmt(y[0])} | ${fmt(y[1])} | ${fmt(y[2], 1)} | | | |`);
+    out.push(`| ${p} | **ours ÷ yardstick** | **${percent(o[0], y[0])}** | **${ratio(o[1], y[1], 2)}** | | | | |`);
     dat.push(`${p} ${Number.isFinite(o[0]) ? o[0].toFixed(1) : 0} ${Number.isFinite(r[0]) ? r[0].toFixed(1) : 0}`);
 }
 fs.writeFileSync(path.join(resultsDir, 'throughput.dat'), dat.join('\n') + '\n');
+// The broker's CPU per message in the same runs (its Erlang VM's utime+stime over the driver run,
+// publishing the input included): on 2 cores it is most of what a message costs.
+const brokerMed = (rt, s) => median(runsOf(rt, s).map((r) => r.broker_cpu_us_per_msg));
+out.push('');
+out.push('Broker CPU per message in the same runs (µs; RabbitMQ\'s whole VM, the driver\'s publishing included):');
+out.push('');
+out.push('| prefetch | ours | reference | yardstick |');
+out.push('|---:|---:|---:|---:|');
+for (const p of [1, 10, 100]) {
+    const s = `prefetch-${p}`;
+    out.push(`| ${p} | ${fmt(brokerMed('ours', s))} | ${fmt(brokerMed('reference', s))} | ${fmt(brokerMed('yardstick', s))} |`);
+}
 
 const ceiling = med('ours', 'noop-prefetch-100', 'rate');
 const p100 = med('ours', 'prefetch-100', 'rate');

@@ -6,7 +6,7 @@
 # otherwise), the demo token server and API, and the bench platform API; installs the reference
 # runtime (elasticio-sailor-nodejs 2.7.8) with bench/node-component, its JavaScript twin of our
 # httpRequest action; then measures, side by side, our worker and the reference at prefetch 1, 10
-# and 100, the broker-only ceiling (our pipeline with a no-op action), 1, 2 and 4 worker processes
+# and 100 (and the yardstick, bench/yardstick.cpp: the same protocol work and nothing else), the broker-only ceiling (our pipeline with a no-op action), 1, 2 and 4 worker processes
 # on one queue, a stuck message (prefetch 100, the first message's call hanging while the others
 # pass it, against the same run without it), the token requests of 10,000 messages, 4 replicas
 # sharing one credential whose token has expired (started 1 s apart, and all at once: token
@@ -78,7 +78,7 @@ else
   log "building Release into $build"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DOAUTH2_REST_BENCH=ON >/dev/null
   cmake --build "$build" -j2 --target oauth2-rest oauth2-rest-demo-server oauth2-rest-micro-bench \
-    oauth2-rest-bench-platform oauth2-rest-bench-driver
+    oauth2-rest-bench-platform oauth2-rest-bench-driver oauth2-rest-yardstick
 fi
 bench_locate "$build"
 
@@ -106,9 +106,12 @@ raw="$results/raw.jsonl"
 # scenario RUNTIME NAME RUN [VAR=VALUE...] DRIVER-ARGS... -- PROGRAM... (bench/lib.sh): one driver
 # run with a fresh demo server and platform API; VAR=VALUE arguments go into the workers' environment.
 
-# --- end to end: ours and the reference, prefetch 1, 10, 100 ---------------------------------
+# --- end to end: ours, the reference and the yardstick, prefetch 1, 10, 100 -------------------
+# The yardstick (bench/yardstick.cpp) does only the protocol: one GET, publish, confirm, ack.
+yardstick_cmd=("$yardstick" --token-url @DEMO@/oauth/token --api-url @DEMO@/api/items/1)
 for run in $(seq 1 "$runs"); do
   for prefetch in 1 10 100; do
+    scenario yardstick "prefetch-$prefetch" "$run" --messages "$messages" --prefetch "$prefetch" -- "${yardstick_cmd[@]}"
     scenario ours "prefetch-$prefetch" "$run" --messages "$messages" --prefetch "$prefetch" --start-probe -- "$worker" sail
     scenario reference "prefetch-$prefetch" "$run" --messages "$messages" --prefetch "$prefetch" --start-probe -- "${reference[@]}"
   done

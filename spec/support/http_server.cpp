@@ -144,6 +144,10 @@ struct http_server::impl {
         co_await pause.async_wait(use_tuple);
         continue;
       }
+      // Without it, a client that pipelines requests waits for the delayed ACK (40 ms) before
+      // each answer after the first: Nagle holds a response while the one before is unacked.
+      boost::system::error_code no_delay_failed;  // then Nagle it is: nothing to undo
+      socket.set_option(tcp::no_delay(true), no_delay_failed);
       std::size_t id = 0;
       {
         std::lock_guard lock(mutex_);
