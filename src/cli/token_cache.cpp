@@ -92,6 +92,36 @@ std::string prepare_directory(const std::filesystem::path& dir) {
 
 }  // namespace
 
+cache_content parse_cache_content(std::string_view text, std::string_view token_url, std::string_view client_id) {
+  auto untrusted = [](std::string why) { return cache_content{std::nullopt, std::move(why)}; };
+  boost::system::error_code ec;
+  auto value = read_json(text, ec);
+  if (ec || !value.is_object()) return untrusted("it is not a JSON object");
+  const auto& object = value.as_object();
+  auto string_field = [&](const char* name) -> std::string_view {
+    const auto* v = object.if_contains(name);
+    return v && v->is_string() ? std::string_view(v->as_string()) : std::string_view();
+  };
+  if (string_field("tokenUrl") != token_url || string_field("clientId") != client_id) {
+    return untrusted("it belongs to another token URL or client id");
+  }
+  const auto* tokens = object.if_contains("tokens");
+  if (tokens == nullptr || !tokens->is_object()) return untrusted("it holds no tokens object");
+  auto parsed = oauth2::parse_stored_tokens(write_json(tokens->as_object()));
+  if (!parsed) return untrusted("it holds no usable token");
+  return cache_content{std::move(parsed), {}};
+}
+
+std::string format_cache_content(const oauth2::token& t, std::string_view token_url, std::string_view client_id) {
+  boost::system::error_code ec;
+  auto tokens = read_json(oauth2::stored_tokens_json(t), ec);  // our own JSON text: it parses
+  json::object content;
+  content["tokenUrl"] = token_url;
+  content["clientId"] = client_id;
+  content["tokens"] = std::move(tokens);
+  return write_json(content) + '\n';
+}
+
 std::optional<std::filesystem::path> default_cache_directory() {
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg == '/') {
     return std::filesystem::path(xdg) / "oauth2-rest";
@@ -164,34 +194,15 @@ cache_load token_cache::load() const {
   }
   text.resize(got);
 
-  boost::system::error_code ec;
-  auto value = read_json(text, ec);
-  if (ec || !value.is_object()) return untrusted("it is not a JSON object");
-  const auto& object = value.as_object();
-  auto string_field = [&](const char* name) -> std::string_view {
-    const auto* v = object.if_contains(name);
-    return v && v->is_string() ? std::string_view(v->as_string()) : std::string_view();
-  };
-  if (string_field("tokenUrl") != token_url_ || string_field("clientId") != client_id_) {
-    return untrusted("it belongs to another token URL or client id");
-  }
-  const auto* tokens = object.if_contains("tokens");
-  if (tokens == nullptr || !tokens->is_object()) return untrusted("it holds no tokens object");
-  auto parsed = oauth2::parse_stored_tokens(write_json(tokens->as_object()));
-  if (!parsed) return untrusted("it holds no usable token");
-  return cache_load{std::move(parsed), {}};
+  auto parsed = parse_cache_content(text, token_url_, client_id_);
+  if (!parsed.token) return untrusted(parsed.why);
+  return cache_load{std::move(parsed.token), {}};
 }
 
 std::string token_cache::save(const oauth2::token& t) const {
   if (auto why = prepare_directory(directory_); !why.empty()) return why;
 
-  boost::system::error_code ec;
-  auto tokens = read_json(oauth2::stored_tokens_json(t), ec);
-  json::object content;
-  content["tokenUrl"] = token_url_;
-  content["clientId"] = client_id_;
-  content["tokens"] = std::move(tokens);
-  const std::string text = write_json(content) + '\n';
+  const std::string text = format_cache_content(t, token_url_, client_id_);
 
   // A name no other process uses: our pid and random bits (two processes may share a pid
   // across containers that share the cache directory).

@@ -28,6 +28,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace oauth2_rest::cli {
 
@@ -37,6 +38,17 @@ std::optional<std::filesystem::path> default_cache_directory();
 
 // The cache file's name for these credentials: 64 hex digits + ".json".
 std::string cache_file_name(const oauth2::client_credentials& c);
+
+// The content of a cache file (pure, no I/O: fuzz/fuzz_token_cache.cpp): the token, or why it
+// is not trusted ("it is not a JSON object", "it belongs to another token URL or client id", ...).
+struct cache_content {
+  std::optional<oauth2::token> token;
+  std::string why;  // non-empty exactly when token is nullopt
+};
+cache_content parse_cache_content(std::string_view text, std::string_view token_url, std::string_view client_id);
+// What save() writes: {"tokenUrl":...,"clientId":...,"tokens":{...}} and a newline.
+// token_url without userinfo (strip_userinfo), as parse_cache_content expects it.
+std::string format_cache_content(const oauth2::token& t, std::string_view token_url, std::string_view client_id);
 
 struct cache_load {
   std::optional<oauth2::token> token;  // the cached token, expired or not; nullopt when none or not trusted
