@@ -5,6 +5,7 @@
 #include "support/http_server.hpp"
 #include "support/process_runner.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_ca.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -209,6 +210,40 @@ TEST_F(oneshot_cli_test, data_is_sent_as_json_or_raw_with_its_content_type) {
   EXPECT_EQ(echo.at("body").as_string(), "a=1&b=2");
   EXPECT_EQ(echo.at("headers").at("content-type").as_string(), "application/x-www-form-urlencoded");
   EXPECT_EQ(echo.at("headers").at("x-trace").as_string(), "t1");
+}
+
+TEST_F(oneshot_cli_test, data_from_stdin) {
+  auto s = spec({"request", "-d", "@-", "-H", "content-type: text/csv", "/echo"});
+  s.input = "a,b\n1,2\n";
+  auto r = check_no_secret(run_process(s));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto echo = json::parse(r.out).as_object();
+  EXPECT_EQ(echo.at("body").as_string(), "a,b\n1,2\n");
+  EXPECT_EQ(echo.at("headers").at("content-type").as_string(), "text/csv") << "the user's Content-Type is kept";
+}
+
+TEST_F(oneshot_cli_test, https_is_verified_through_ssl_cert_file) {
+  testing::test_ca ca;
+  testing::demo_api tls_api;
+  testing::http_server tls_server(tls_api.as_handler(), ca.issue());
+  auto args = std::vector<std::string>{"request", "--token-url", tls_server.base_url() + "/oauth/token",
+                                       "--client-id", "demo-client", "--client-secret-file", secret_file.string(),
+                                       tls_server.base_url() + "/api/items/2"};
+  auto s = spec(args, false);
+  s.env["SSL_CERT_FILE"] = ca.write_certificate(dir.path()).string();
+  auto trusted = check_no_secret(run_process(s));
+  ASSERT_EQ(trusted.exit_code, 0) << trusted.err;
+  EXPECT_EQ(json::parse(trusted.out).at("name").as_string(), "Rocket skates");
+
+  auto untrusted_spec = spec({"token", "--token-url", tls_server.base_url() + "/oauth/token", "--client-id",
+                              "demo-client", "--client-secret-file", secret_file.string(), "--scopes", "x"},
+                             false);
+  untrusted_spec.unset_env = {"SSL_CERT_FILE", "SSL_CERT_DIR"};
+  auto untrusted = check_no_secret(run_process(untrusted_spec));
+  EXPECT_EQ(untrusted.exit_code, 1);
+  EXPECT_EQ(line_count(untrusted.err), 1u) << untrusted.err;
+  EXPECT_EQ(untrusted.out, "");
+  EXPECT_EQ(tls_api.tokens_issued(), 1u) << "no token over an unverified connection";
 }
 
 TEST_F(oneshot_cli_test, usage_errors_exit_2_with_one_line) {
