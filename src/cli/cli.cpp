@@ -73,7 +73,7 @@ constexpr const char* credential_help =
     "  --scopes CSV                scopes, e.g. client,users (sent space-delimited)\n"
     "  --auth METHOD               clientAuthentication: basic (default), body, or another method the\n"
     "                              component supports\n"
-    "  --additional-properties P   additionalProperties (key:value,... or a JSON object)\n"
+    "  --additional-properties P   additionalProperties, as in the credential (key:value,...)\n"
     "  --base-url URL              baseUrl: relative request URLs are joined to it\n"
     "  --timeout SECONDS           requestTimeout for the token call and the API call (default 60)\n"
     "\n"
