@@ -180,6 +180,30 @@ TEST_F(progress_test, a_terminal_gets_a_progress_line_that_is_erased_at_the_end)
   EXPECT_LE(updates, static_cast<std::size_t>(r.took.count() / 100 + 1)) << r.terminal;
 }
 
+// A log line written while the progress line shows starts on a line of its own: the progress
+// line is erased first and drawn again after it.
+TEST_F(progress_test, a_log_line_never_lands_on_the_progress_line) {
+  // After the slow message, a 401 that makes the action log "renewing" (info) mid-run.
+  const std::string lines = input() + R"({"body":{"url":"/status/401","method":"GET"}})" "\n";
+  auto r = run_with_stderr_on_a_terminal({"process", "--config", config()}, lines, {"LOG_LEVEL=info"});
+  ASSERT_EQ(r.exit_code, 0) << r.terminal;
+  ASSERT_NE(r.terminal.find("renewing"), std::string::npos) << "the log reached the terminal: " << r.terminal;
+  // Every log line starts the terminal, follows another line's end (the terminal writes "\r\n"),
+  // or follows the erase of the progress line; the "renewing" one came while progress showed.
+  std::size_t after_erase = 0;
+  for (auto at = r.terminal.find(R"({"name":)"); at != std::string::npos; at = r.terminal.find(R"({"name":)", at + 1)) {
+    const std::string before = r.terminal.substr(0, at);
+    const bool erased = before.ends_with(erase);
+    EXPECT_TRUE(at == 0 || before.ends_with("\n") || erased) << "a log line after other text: " << r.terminal;
+    if (erased) ++after_erase;
+  }
+  EXPECT_GE(after_erase, 1u) << r.terminal;
+  EXPECT_EQ(r.terminal.find("msg/s{"), std::string::npos) << r.terminal;
+  // Nothing of the progress line is left on the last line.
+  const std::string last_line = r.terminal.substr(r.terminal.rfind('\n') + 1);
+  EXPECT_TRUE(last_line.empty() || last_line.ends_with(erase)) << r.terminal;
+}
+
 TEST_F(progress_test, no_progress_turns_it_off_on_a_terminal) {
   auto r = run_with_stderr_on_a_terminal({"process", "--config", config(), "--no-progress"}, input(),
                                          {"LOG_LEVEL=error"});

@@ -491,7 +491,10 @@ int run_process_mode(const process_options& options, std::FILE* in, std::FILE* o
   asio::post(io, [&] { pump(); });
 
   std::optional<progress_report> progress;
-  if (progress_wanted(options.progress, STDERR_FILENO)) progress.emplace(io.get_executor(), counters, STDERR_FILENO);
+  if (progress_wanted(options.progress, STDERR_FILENO)) {
+    progress.emplace(io.get_executor(), counters, STDERR_FILENO);
+    progress->route_log();
+  }
   io.run();
   if (progress) progress->finish();
   flush();

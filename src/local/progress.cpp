@@ -1,6 +1,8 @@
 // The progress line: a timer, the counters, one write(2) per update.
 #include "local/progress.hpp"
 
+#include "util/log.hpp"
+
 #include <cerrno>
 #include <cstdio>
 
@@ -57,7 +59,7 @@ void progress_report::tick() {
   while (samples_.size() > 2 && now - samples_[1].first >= std::chrono::seconds(1)) samples_.pop_front();
   const bool changed = counters_.read != last_read_ || counters_.done != last_done_ || counters_.errors != last_errors_;
   // Unchanged counters still change the rate: redraw those once a second.
-  if (changed || !drawn_ || now - last_draw_ >= std::chrono::seconds(1)) draw();
+  if (changed || !showing_ || now - last_draw_ >= std::chrono::seconds(1)) draw();
 }
 
 void progress_report::draw() {
@@ -68,18 +70,56 @@ void progress_report::draw() {
   std::string line(erase_line);
   line += format_progress(counters_, rate);
   write_all(fd_, line);
-  drawn_ = true;
+  showing_ = true;
   last_draw_ = now;
   last_read_ = counters_.read;
   last_done_ = counters_.done;
   last_errors_ = counters_.errors;
 }
 
+// The log's lowest enabled level: log.hpp has no getter, and routing must keep the level.
+static log::level current_log_level() {
+  for (auto l : {log::level::trace, log::level::debug, log::level::info, log::level::warn, log::level::error})
+    if (log::enabled(l)) return l;
+  return log::level::fatal;
+}
+
+void progress_report::route_log() {
+  if (log_stream_ != nullptr || finished_) return;
+  cookie_io_functions_t io{};
+  io.write = &progress_report::log_write;
+  log_stream_ = ::fopencookie(this, "w", io);
+  if (log_stream_ == nullptr) return;
+  std::setvbuf(log_stream_, nullptr, _IONBF, 0);  // each log line reaches log_write at once
+  log::settings s;
+  s.out = log_stream_;
+  s.min_level = current_log_level();
+  log::configure(std::move(s));
+}
+
+ssize_t progress_report::log_write(void* self, const char* data, std::size_t size) {
+  auto* report = static_cast<progress_report*>(self);
+  if (report->showing_) {
+    write_all(report->fd_, erase_line);
+    report->showing_ = false;  // the next tick draws it again, below the log line
+  }
+  write_all(report->fd_, std::string_view(data, size));
+  return static_cast<ssize_t>(size);
+}
+
 void progress_report::finish() {
   if (finished_) return;
   finished_ = true;
   timer_.cancel();
-  if (drawn_) write_all(fd_, erase_line);
+  if (log_stream_ != nullptr) {
+    log::settings s;
+    s.out = stderr;
+    s.min_level = current_log_level();
+    log::configure(std::move(s));
+    std::fclose(log_stream_);
+    log_stream_ = nullptr;
+  }
+  if (showing_) write_all(fd_, erase_line);
 }
 
 }  // namespace oauth2_rest::local

@@ -7,7 +7,10 @@
 // the counters (no call, no clock read per message). The rate is the messages done over the
 // last second or so (since the start during the first second).
 //
-// Shown by default when stderr is a terminal; --progress / --no-progress force it.
+// Shown by default when stderr is a terminal; --progress / --no-progress force it. The log
+// shares that terminal: while the report lives, log lines go through it (route_log), and each
+// one first erases the progress line, so a log line never lands at the end of a progress line;
+// the next tick draws the progress again below it.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -44,10 +47,15 @@ class progress_report {
   progress_report(const progress_report&) = delete;
   progress_report& operator=(const progress_report&) = delete;
 
-  // Stops the timer and erases the line (once; later calls do nothing).
+  // Sends the log (its level kept) through log_write while the report lives; finish() gives
+  // the log its plain stream back. Without fopencookie the log is left as it is.
+  void route_log();
+
+  // Stops the timer, erases the line and gives the log back (once; later calls do nothing).
   void finish();
 
  private:
+  static ssize_t log_write(void* self, const char* data, std::size_t size);
   void schedule();
   void tick();
   void draw();
@@ -56,7 +64,8 @@ class progress_report {
   const progress_counters& counters_;
   int fd_;
   bool finished_ = false;
-  bool drawn_ = false;
+  bool showing_ = false;  // the progress line is on the terminal now (not erased by a log line)
+  std::FILE* log_stream_ = nullptr;
   std::chrono::steady_clock::time_point last_draw_{};
   std::size_t last_read_ = 0, last_done_ = 0, last_errors_ = 0;
   // (time, done) of the last second's ticks, for the rate.
