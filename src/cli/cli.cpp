@@ -1,6 +1,8 @@
 // Subcommand dispatch and flag parsing for `oauth2-rest`.
 #include "cli/cli.hpp"
 
+#include "cli/oneshot_options.hpp"
+#include "cli/request_command.hpp"
 #include "local/process_mode.hpp"
 #include "sail/entry_points.hpp"
 #include "util/log.hpp"
@@ -22,8 +24,12 @@ constexpr const char* main_help =
     "as a step of an integration platform (elastic.io compatible) or from the command line.\n"
     "\n"
     "Usage:\n"
-    "  oauth2-rest process --config FILE [--concurrency N]\n"
+    "  oauth2-rest process --config FILE [--concurrency N] [--progress|--no-progress]\n"
     "      Local mode: JSON Lines messages on stdin, one JSON event per line on stdout.\n"
+    "  oauth2-rest request [options] URL\n"
+    "      One authenticated request, printed like curl (body on stdout).\n"
+    "  oauth2-rest token [credential options]\n"
+    "      Prints a valid access token, for curl -H \"Authorization: Bearer $(oauth2-rest token ...)\".\n"
     "  oauth2-rest sail\n"
     "      Platform worker: consumes RabbitMQ, configured by ELASTICIO_* variables.\n"
     "  oauth2-rest serve verifyCredentials\n"
@@ -33,7 +39,7 @@ constexpr const char* main_help =
     "Run 'oauth2-rest <command> --help' for the details of a command.\n";
 
 constexpr const char* process_help =
-    "Usage: oauth2-rest process --config FILE [--concurrency N]\n"
+    "Usage: oauth2-rest process --config FILE [--concurrency N] [--progress|--no-progress]\n"
     "\n"
     "Runs the httpRequest action locally, with no broker.\n"
     "\n"
@@ -43,12 +49,69 @@ constexpr const char* process_help =
     "                     A new token is written back into this file, so the next run reuses it.\n"
     "  --concurrency N    messages processed at once (default 1); the events of one message\n"
     "                     stay together and in order.\n"
+    "  --progress         a progress line on stderr (lines read, done, errors, messages/s), at\n"
+    "  --no-progress      most 10 updates a second, erased at the end; shown by default only\n"
+    "                     when stderr is a terminal. Never on stdout.\n"
     "\n"
     "Input, one message per line:  {\"id\"?: ..., \"body\": {\"url\": ..., \"method\": ..., ...}}\n"
     "Output, one event per line:   {\"event\":\"data\",\"message\":{...}}, {\"event\":\"error\",\"error\":{\"name\",\"message\"}},\n"
     "                              {\"event\":\"rebound\",\"reason\":...}, {\"event\":\"updateKeys\",\"keys\":{...}} (secrets\n"
     "                              redacted), {\"event\":\"end\",\"id\":...}\n"
     "Logs go to stderr (LOG_LEVEL=trace|debug|info|warn|error|fatal, default info).\n";
+
+constexpr const char* credential_help =
+    "Credential (a config file, flags, or a config file with flags on top):\n"
+    "  --config FILE               the local-mode config (as for 'process'): every credential key and\n"
+    "                              action field (tokenUrl, username, password, baseUrl, scopes, ...).\n"
+    "                              Its 'tokens' are not used and the file is never written: the token\n"
+    "                              cache below is the one place these commands keep tokens.\n"
+    "  --token-url URL             tokenUrl\n"
+    "  --client-id ID              username (the OAuth2 client id)\n"
+    "  --client-secret-file FILE   the client secret is this file's content (one final newline dropped)\n"
+    "  --client-secret-env NAME    the client secret is the environment variable NAME\n"
+    "                              (never on the command line: --client-secret is refused)\n"
+    "  --scopes CSV                scopes, e.g. client,users (sent space-delimited)\n"
+    "  --auth METHOD               clientAuthentication: basic (default), body, or another method the\n"
+    "                              component supports\n"
+    "  --additional-properties P   additionalProperties, as in the credential (key:value,...)\n"
+    "  --base-url URL              baseUrl: relative request URLs are joined to it\n"
+    "  --timeout SECONDS           requestTimeout for the token call and the API call (default 60)\n"
+    "\n"
+    "Tokens are cached in $XDG_CACHE_HOME/oauth2-rest/ (else ~/.cache/oauth2-rest/), one file\n"
+    "(mode 0600, the token only, never the secret) per token URL + client id + scopes + additional\n"
+    "properties: a second call within the token's lifetime makes no token request. A cache file\n"
+    "that is corrupt, not yours or readable by others is ignored with a warning and replaced.\n";
+
+constexpr const char* request_help =
+    "Usage: oauth2-rest request [options] URL\n"
+    "\n"
+    "One request with an OAuth2 Client Credentials token, printed like curl: the response body\n"
+    "on stdout byte for byte (after gzip/deflate/br decoding), errors on stderr. A relative URL is\n"
+    "joined to baseUrl. A 401 from the API renews the token and repeats the request once.\n"
+    "\n"
+    "  -X, --request METHOD        GET (default; POST with -d), POST, PUT, PATCH, DELETE, HEAD, OPTIONS\n"
+    "  -H, --header 'Name: value'  a request header (repeatable; Authorization is set by oauth2-rest)\n"
+    "  -d, --data DATA | @FILE     request body, sent byte for byte (@- reads stdin); Content-Type,\n"
+    "                              unless -H sets one: application/json if DATA is JSON, else\n"
+    "                              application/x-www-form-urlencoded (as curl)\n"
+    "  -i, --include               the status line and the response headers before the body\n"
+    "  --fail                      status >= 400: no body, one line on stderr, exit 22 (as curl)\n";
+
+constexpr const char* request_help_tail =
+    "\n"
+    "Exit codes: 0 done (any status without --fail), 2 usage error, 22 HTTP error with --fail,\n"
+    "1 anything else (configuration, token, network). LOG_LEVEL=warn|info|debug shows logs on\n"
+    "stderr (default: errors only).\n";
+
+constexpr const char* token_help =
+    "Usage: oauth2-rest token [credential options]\n"
+    "\n"
+    "Prints a valid access token and a newline, nothing else:\n"
+    "  curl -H \"Authorization: Bearer $(oauth2-rest token --config c.json)\" https://api.example.com/x\n";
+
+constexpr const char* token_help_tail =
+    "\n"
+    "Exit codes: 0 done, 2 usage error, 1 no token (one line on stderr says why).\n";
 
 constexpr const char* sail_help =
     "Usage: oauth2-rest sail\n"
@@ -111,6 +174,8 @@ int run_process(const std::vector<std::string_view>& args) {
       if (!take_value(arg) || value.empty()) return usage_error("--config needs a file name", "process");
       options.config_path = std::string(value);
       have_config = true;
+    } else if ((arg == "--progress" || arg == "--no-progress") && !inline_value) {
+      options.progress = arg == "--progress";
     } else if (arg == "--concurrency") {
       if (!take_value(arg)) return usage_error("--concurrency needs a number", "process");
       unsigned n = 0;
@@ -128,6 +193,29 @@ int run_process(const std::vector<std::string_view>& args) {
   if (!have_config) return usage_error("--config FILE is required", "process");
   configure_logging(stderr);
   return local::run_process_mode(options);
+}
+
+int run_oneshot_command(oneshot_command command, const std::vector<std::string_view>& args) {
+  const char* name = command == oneshot_command::request ? "request" : "token";
+  auto parsed = parse_oneshot_args(command, args);
+  if (parsed.help) {
+    const bool request = command == oneshot_command::request;
+    std::fputs(request ? request_help : token_help, stdout);
+    std::fputs("\n", stdout);
+    std::fputs(credential_help, stdout);
+    std::fputs(request ? request_help_tail : token_help_tail, stdout);
+    return 0;
+  }
+  if (!parsed.usage_error.empty()) return usage_error(parsed.usage_error, name);
+  // Logs would crowd the one line a failure prints: errors only unless LOG_LEVEL says otherwise.
+  log::settings s;
+  s.out = stderr;
+  s.min_level = log::level::error;
+  if (const char* level = std::getenv("LOG_LEVEL"); level && *level) {
+    if (auto l = log::parse_level(level)) s.min_level = *l;
+  }
+  log::configure(std::move(s));
+  return run_oneshot(command, parsed.options);
 }
 
 int run_sail(const std::vector<std::string_view>& args) {
@@ -182,6 +270,8 @@ int run(int argc, char** argv) {
   }
   if (command == "process") return run_process(rest);
   if (command == "sail") return run_sail(rest);
+  if (command == "request") return run_oneshot_command(oneshot_command::request, rest);
+  if (command == "token") return run_oneshot_command(oneshot_command::token, rest);
   if (command == "serve") return run_serve(rest);
   if (command.starts_with("-")) return usage_error("unknown option '" + std::string(command) + "'", "");
   return usage_error("unknown command '" + std::string(command) + "'", "");

@@ -3,6 +3,7 @@
 
 #include "action/http_request_action.hpp"
 #include "http/http_client.hpp"
+#include "local/progress.hpp"
 #include "util/json_read.hpp"
 #include "util/json_write.hpp"
 #include "util/log.hpp"
@@ -178,6 +179,7 @@ class collecting_sink final : public action::event_sink {
     text_ += "}\n";
   }
   void error(std::string name, std::string message) override {
+    ++errors_;
     text_ += R"({"event":"error","error":{"name":)";
     append_json(text_, json::string_view(name));
     text_ += R"(,"message":)";
@@ -206,11 +208,13 @@ class collecting_sink final : public action::event_sink {
   }
 
   const std::string& text() const { return text_; }
+  std::size_t errors() const { return errors_; }
 
  private:
   const std::filesystem::path& config_path_;
   json::object& config_;
   std::string text_;
+  std::size_t errors_ = 0;
 };
 
 // stdin is read on its own thread (blocking reads must not stall the I/O of the
@@ -318,8 +322,11 @@ int run_process_mode(const process_options& options, std::FILE* in, std::FILE* o
     }
     std::fflush(out);
   };
-  auto emit = [&](const std::string& text) {
-    output += text;
+  progress_counters counters;
+  auto emit = [&](const collecting_sink& sink) {
+    ++counters.done;
+    counters.errors += sink.errors();
+    output += sink.text();
     if (output.size() >= 64 * 1024) {
       flush();
     } else if (!flush_posted) {
@@ -365,7 +372,7 @@ int run_process_mode(const process_options& options, std::FILE* in, std::FILE* o
       sink.error("InputError", "line " + std::to_string(number) + " is longer than the " + std::to_string(max_line) +
                                    "-byte limit (" + max_line_variable + ") and was skipped");
       sink.end(static_cast<std::int64_t>(number));
-      emit(sink.text());
+      emit(sink);
     };
     while (in_flight < options.concurrency) {
       std::string_view line;
@@ -391,6 +398,7 @@ int run_process_mode(const process_options& options, std::FILE* in, std::FILE* o
         // Too long before its end has even arrived: report it now and drop the rest as it comes,
         // so memory stays bounded by the limit plus one read.
         ++number;
+        counters.read = number;
         refuse_long_line();
         consumed = scanned = input.size();
         skipping = !input_eof;
@@ -413,6 +421,7 @@ int run_process_mode(const process_options& options, std::FILE* in, std::FILE* o
         consumed = newline + 1;
       }
       ++number;
+      counters.read = number;
       if (line.size() > max_line) {
         refuse_long_line();
         continue;
@@ -428,7 +437,7 @@ int run_process_mode(const process_options& options, std::FILE* in, std::FILE* o
         sink.error("InputError", "line " + std::to_string(number) +
                                      (ec ? " is not valid JSON: " + ec.message() : " is not a JSON object"));
         sink.end(static_cast<std::int64_t>(number));
-        emit(sink.text());
+        emit(sink);
         --in_flight;
         continue;
       }
@@ -447,7 +456,7 @@ int run_process_mode(const process_options& options, std::FILE* in, std::FILE* o
               log::error("unexpected exception while processing a message", {{"what", "not a std::exception"}});
             }
             sink.end(id);
-            emit(sink.text());
+            emit(sink);
             --in_flight;
             pump();
           },
@@ -481,7 +490,13 @@ int run_process_mode(const process_options& options, std::FILE* in, std::FILE* o
       });
   asio::post(io, [&] { pump(); });
 
+  std::optional<progress_report> progress;
+  if (progress_wanted(options.progress, STDERR_FILENO)) {
+    progress.emplace(io.get_executor(), counters, STDERR_FILENO);
+    progress->route_log();
+  }
   io.run();
+  if (progress) progress->finish();
   flush();
   reader.reset();
   return 0;

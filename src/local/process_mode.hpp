@@ -9,17 +9,21 @@
 // (and at the end), never held back waiting for more input. stdin is read in
 // chunks, about one chunk ahead of the lines waiting for a free slot. A new token is written back to the config
 // file atomically (temporary file + rename), so the next run reuses it; the
-// updateKeys event on stdout shows the keys with secrets redacted.
+// updateKeys event on stdout shows the keys with secrets redacted. A progress line on stderr
+// (progress.hpp) counts lines read, messages done and errors.
 #pragma once
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 namespace oauth2_rest::local {
 
 struct process_options {
   std::filesystem::path config_path;
   unsigned concurrency = 1;
+  // The progress line on stderr (progress.hpp): nullopt = when stderr is a terminal.
+  std::optional<bool> progress;
 };
 
 // Returns the exit code (0 once every line was handled, even if some failed).
