@@ -320,7 +320,7 @@ asio::awaitable<status> establish_tunnel(const hop_context& hop, connection& con
     co_return make_failure(error::connection_closed, hop.prefix(),
                            "sending CONNECT to " + proxy_name(*t.proxy) + " failed: " + write_ec.message());
   }
-  ++state.stats.requests_sent;
+  // Not counted in stats.requests_sent: that counts the caller's requests (and their hops).
   std::optional<bhttp::response_parser<bhttp::empty_body>> parser;
   for (;;) {
     parser.emplace();
