@@ -13,6 +13,9 @@ if (( want_test )); then
   # nginx: spec/component/nginx_gzip_test.cpp runs its own, in a temp prefix on a loopback port.
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev rabbitmq-server openssl procps
              clang-14 libclang-rt-14-dev llvm-14 nginx)
+  # squid: the proxy tests (spec/http/http_proxy_test.cpp, spec/component/proxy_test.cpp) run
+  # their own in a temp dir on a loopback port; its basic_ncsa_auth helper checks proxy passwords.
+  packages+=(squid)
   # The reference runtime (npm) is used by the wire-compatibility tests. The machine image ships
   # Node with npm; install Debian's only when neither is there.
   if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi

@@ -69,6 +69,7 @@ class http_error_category final : public boost::system::error_category {
       case error::header_too_large: return "response header too large";
       case error::too_many_redirects: return "too many redirects";
       case error::protocol_error: return "malformed HTTP response";
+      case error::proxy_refused: return "the proxy refused the request";
     }
     return "unknown HTTP client error";
   }
@@ -83,10 +84,14 @@ struct target {
   std::string port;         // numeric
   std::string host_header;  // host[:port] as written in the URL
   std::string resource;     // path and query, "/" when the URL has no path
-  std::string origin;       // scheme://host:port, the pool key and the redirect origin
+  std::string origin;       // scheme://host:port, the redirect origin
+  std::string authority;    // host:port, IPv6 in brackets: the CONNECT target
+  // The proxy this URL goes through (into client_config::proxy), nullptr when direct.
+  const proxy_setting* proxy = nullptr;
+  std::string pool_key;     // origin, plus the proxy when there is one
 };
 
-std::optional<target> parse_target(std::string_view url) {
+std::optional<target> parse_target(std::string_view url, const std::optional<proxy_config>& proxies) {
   auto parsed = urls::parse_uri(url);
   if (parsed.has_error()) return std::nullopt;
   const urls::url_view& u = *parsed;
@@ -113,7 +118,13 @@ std::optional<target> parse_target(std::string_view url) {
   t.resource = u.encoded_target();
   if (t.resource.empty() || t.resource.front() != '/') t.resource.insert(0, "/");
   const std::string bracketed = u.host_type() == urls::host_type::ipv6 ? "[" + t.host + "]" : t.host;
-  t.origin = std::string(t.tls ? "https://" : "http://") + bracketed + ":" + t.port;
+  t.authority = bracketed + ":" + t.port;
+  t.origin = std::string(t.tls ? "https://" : "http://") + t.authority;
+  t.pool_key = t.origin;
+  if (proxies) {
+    t.proxy = proxies->select(t.tls, t.host, static_cast<unsigned>(std::stoul(t.port)));
+    if (t.proxy && t.proxy->server) t.pool_key += " via " + t.proxy->server->url;
+  }
   return t;
 }
 
@@ -173,7 +184,7 @@ struct client_state {
   // nullptr when the URL is not an absolute http(s) URL (not cached).
   std::shared_ptr<const target> target_for(std::string_view url) {
     if (auto it = targets.find(url); it != targets.end()) return it->second;
-    auto parsed = parse_target(url);
+    auto parsed = parse_target(url, config.proxy);
     if (!parsed) return nullptr;
     if (targets.size() >= max_cached_targets) targets.clear();
     auto t = std::make_shared<const target>(std::move(*parsed));
@@ -285,9 +296,70 @@ std::string tls_failure_reason(SSL* native, const error_code& ec) {
   return ec.message();
 }
 
+// "the proxy http://host:port (from https_proxy)": how errors name a proxy, never with credentials.
+std::string proxy_name(const proxy_setting& p) {
+  return "the proxy " + (p.server ? p.server->url : std::string("?")) + " (from " + p.variable + ")";
+}
+
+// CONNECT authority HTTP/1.1 on a fresh connection to the proxy; ok once it answered 2xx. The
+// answer is read header only (a 2xx has no body; any other answer ends the connection).
+asio::awaitable<status> establish_tunnel(const hop_context& hop, connection& conn, const target& t) {
+  client_state& state = *hop.state;
+  const proxy_server& proxy = *t.proxy->server;
+  std::string request = "CONNECT " + t.authority + " HTTP/1.1\r\nHost: " + t.authority + "\r\n";
+  if (!proxy.authorization.empty()) request += "Proxy-Authorization: " + proxy.authorization + "\r\n";
+  if (!state.config.user_agent.empty()) request += "User-Agent: " + state.config.user_agent + "\r\n";
+  request += "\r\n";
+
+  auto& stream = conn.tcp();
+  stream.expires_at(hop.deadline);
+  auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(request), use_tuple);
+  if (state.shut_down) co_return hop.aborted();
+  if (write_ec) {
+    if (write_ec == beast::error::timeout || hop.expired()) co_return hop.timed_out();
+    co_return make_failure(error::connection_closed, hop.prefix(),
+                           "sending CONNECT to " + proxy_name(*t.proxy) + " failed: " + write_ec.message());
+  }
+  // Not counted in stats.requests_sent: that counts the caller's requests (and their hops).
+  std::optional<bhttp::response_parser<bhttp::empty_body>> parser;
+  for (;;) {
+    parser.emplace();
+    parser->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(state.config.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser->skip(true);  // a 2xx to CONNECT has no body: what follows is the tunnel
+    auto [read_ec, read_bytes] = co_await bhttp::async_read(stream, conn.buffer, *parser, use_tuple);
+    if (state.shut_down) co_return hop.aborted();
+    if (read_ec) {
+      if (read_ec == beast::error::timeout || hop.expired()) co_return hop.timed_out();
+      co_return make_failure(error::connection_closed, hop.prefix(),
+                             "reading the answer of " + proxy_name(*t.proxy) + " to CONNECT " + t.authority +
+                                 " failed: " + read_ec.message());
+    }
+    const unsigned code = parser->get().result_int();
+    if (code >= 100 && code < 200) continue;
+    break;
+  }
+  const auto& answer = parser->get();
+  const unsigned code = answer.result_int();
+  if (code < 200 || code >= 300)
+    co_return make_failure(error::proxy_refused, hop.prefix(),
+                           proxy_name(*t.proxy) + " refused CONNECT " + t.authority + ": " + std::to_string(code) +
+                               (answer.reason().empty() ? "" : " " + std::string(answer.reason())));
+  // The TLS stream reads the socket itself: bytes already buffered here would be lost.
+  if (conn.buffer.size() != 0)
+    co_return make_failure(error::protocol_error, hop.prefix(),
+                           proxy_name(*t.proxy) + " sent data after its answer to CONNECT");
+  co_return ok;
+}
+
 asio::awaitable<result<std::unique_ptr<connection>>> open_connection(const hop_context& hop, const target& t) {
   client_state& state = *hop.state;
   if (hop.expired()) co_return hop.timed_out();
+  // Through a proxy, the TCP connection goes to the proxy; TLS (below) still to the target.
+  const proxy_server* via = t.proxy ? &*t.proxy->server : nullptr;
+  const std::string& connect_host = via ? via->host : t.host;
+  const std::string& connect_port = via ? via->port : t.port;
+  const std::string peer = via ? proxy_name(*t.proxy) + " at " + connect_host : connect_host;
 
   // getaddrinfo cannot be interrupted, so cancelling the resolver would not
   // bound the wait. Instead the resolve completes into shared state and wakes a
@@ -303,7 +375,7 @@ asio::awaitable<result<std::unique_ptr<connection>>> open_connection(const hop_c
   };
   auto pending = std::make_shared<pending_resolve>(state.executor);
   pending->wake.expires_at(hop.deadline);
-  pending->resolver.async_resolve(t.host, t.port, [pending](error_code ec, tcp::resolver::results_type results) {
+  pending->resolver.async_resolve(connect_host, connect_port, [pending](error_code ec, tcp::resolver::results_type results) {
     pending->ec = ec;
     pending->results = std::move(results);
     pending->done = true;
@@ -326,12 +398,12 @@ asio::awaitable<result<std::unique_ptr<connection>>> open_connection(const hop_c
   if (pending->ec) {
     if (hop.expired()) co_return hop.timed_out();
     co_return make_failure(error::resolve_failed, hop.prefix(),
-                           "could not resolve " + t.host + ": " + pending->ec.message());
+                           "could not resolve " + peer + ": " + pending->ec.message());
   }
   const tcp::resolver::results_type endpoints = std::move(pending->results);
 
   auto conn = std::make_unique<connection>();
-  conn->origin = t.origin;
+  conn->origin = t.pool_key;
   if (t.tls) conn->secure.emplace(state.executor, state.tls_context());
   else conn->plain.emplace(state.executor);
   cancel_hook hook(state, [c = conn.get()] { c->close(); });
@@ -343,11 +415,19 @@ asio::awaitable<result<std::unique_ptr<connection>>> open_connection(const hop_c
   if (connect_ec) {
     if (connect_ec == beast::error::timeout || hop.expired()) co_return hop.timed_out();
     co_return make_failure(error::connect_failed, hop.prefix(),
-                           "could not connect to " + t.host + " port " + t.port + ": " + connect_ec.message());
+                           "could not connect to " + peer + " port " + connect_port + ": " + connect_ec.message());
   }
   ++state.stats.connections_opened;
   error_code ignored;
   conn->tcp().socket().set_option(tcp::no_delay(true), ignored);
+
+  if (via && t.tls) {
+    auto tunnel = co_await establish_tunnel(hop, *conn, t);
+    if (!tunnel) {
+      conn->close();
+      co_return std::move(tunnel).error();
+    }
+  }
 
   if (t.tls) {
     SSL* native = conn->secure->native_handle();
@@ -518,6 +598,10 @@ result<wire_request> build_message(const hop_context& hop, const request& req, c
   const auto has = [&](std::string_view name) {
     return std::any_of(fields.begin(), fields.end(), [&](const field_ref& f) { return beast::iequals(f.name, name); });
   };
+  // Plain http through a proxy: the request goes to the proxy, in absolute form, with the
+  // proxy's credentials (which replace any the caller set).
+  const bool to_proxy = t.proxy && !t.tls;
+  const std::string& proxy_authorization = to_proxy ? t.proxy->server->authorization : std::string();
   for (const auto& h : req.headers) {
     if (h.name.empty() || has_line_break(h.name) || h.name.find(':') != std::string::npos)
       return make_failure(error::bad_url, hop.prefix(), "invalid header name");
@@ -525,8 +609,10 @@ result<wire_request> build_message(const hop_context& hop, const request& req, c
     if (has_line_break(h.value)) return make_failure(error::bad_url, hop.prefix(), "header " + h.name + " contains a line break");
     // The client frames the body itself.
     if (beast::iequals(h.name, "Content-Length") || beast::iequals(h.name, "Transfer-Encoding")) continue;
+    if (!proxy_authorization.empty() && beast::iequals(h.name, "Proxy-Authorization")) continue;
     add(h.name, h.value);
   }
+  if (!proxy_authorization.empty()) add("Proxy-Authorization", proxy_authorization);
   if (!has("Host")) add("Host", t.host_header);
   if (!has("User-Agent") && !hop.state->config.user_agent.empty()) add("User-Agent", hop.state->config.user_agent);
   std::string length;
@@ -544,11 +630,14 @@ result<wire_request> build_message(const hop_context& hop, const request& req, c
     }
   }
   const std::string_view method = bhttp::to_string(req.method);
-  std::size_t size = method.size() + 1 + t.resource.size() + 11 + 2 + req.body.size();
+  const std::string_view absolute_prefix = to_proxy ? std::string_view("http://") : std::string_view();
+  const std::string_view absolute_host = to_proxy ? std::string_view(t.host_header) : std::string_view();
+  std::size_t size = method.size() + 1 + absolute_prefix.size() + absolute_host.size() + t.resource.size() + 11 + 2 +
+                     req.body.size();
   for (const auto& f : fields) size += f.name.size() + 2 + f.value.size() + 2;
   std::string& w = out.bytes;
   w.reserve(size);
-  w.append(method).append(1, ' ').append(t.resource).append(" HTTP/1.1\r\n");
+  w.append(method).append(1, ' ').append(absolute_prefix).append(absolute_host).append(t.resource).append(" HTTP/1.1\r\n");
   for (const auto& f : fields) w.append(f.name).append(": ").append(f.value).append("\r\n");
   w.append("\r\n");
   w.append(req.body);
@@ -559,22 +648,35 @@ result<wire_request> build_message(const hop_context& hop, const request& req, c
 // reused one turns out dead before answering an idempotent request.
 asio::awaitable<result<response>> send_hop(const hop_context& hop, const request& req, const target& t) {
   client_state& state = *hop.state;
+  if (t.proxy && !t.proxy->server)
+    co_return make_failure(error::proxy_refused, hop.prefix(),
+                           "the " + t.proxy->variable + " environment variable is not usable: " + t.proxy->problem);
   auto message = build_message(hop, req, t);
   if (!message) co_return std::move(message).error();
 
   for (int attempt = 0;; ++attempt) {
-    std::unique_ptr<connection> conn = attempt == 0 ? state.take_idle(t.origin) : nullptr;
+    std::unique_ptr<connection> conn = attempt == 0 ? state.take_idle(t.pool_key) : nullptr;
     const bool reused = conn != nullptr;
     if (!conn) {
       auto opened = co_await open_connection(hop, t);
       if (!opened) co_return std::move(opened).error();
       conn = std::move(*opened);
-      if (log::enabled(log::level::debug)) log::debug("opened HTTP connection", {{"origin", t.origin}});
+      if (log::enabled(log::level::debug)) {
+        if (t.proxy) log::debug("opened HTTP connection", {{"origin", t.origin}, {"proxy", t.proxy->server->url}});
+        else log::debug("opened HTTP connection", {{"origin", t.origin}});
+      }
     }
     // Not `c ? co_await a : co_await b`: GCC 12 miscompiles co_await in a conditional expression.
     exchange_outcome out;
     if (conn->secure) out = co_await exchange_on(hop, *conn, *conn->secure, *message);
     else out = co_await exchange_on(hop, *conn, *conn->plain, *message);
+    if (out.value && out.value->status == 407 && t.proxy && !t.tls) {
+      // Only a proxy answers 407: the request never reached the target.
+      conn->close();
+      co_return make_failure(error::proxy_refused, hop.prefix(),
+                             proxy_name(*t.proxy) + " refused the request: 407" +
+                                 (out.value->reason.empty() ? "" : " " + out.value->reason));
+    }
     if (out.value) {
       out.value->url = req.url;
       if (out.keep_alive && !state.shut_down) state.put_idle(std::move(conn));
@@ -640,10 +742,12 @@ asio::awaitable<result<response>> run_send(std::shared_ptr<client_state> state, 
                              "redirect to a URL that is not http(s): " + url_without_credentials(next.buffer()));
 
     // Credentials are for the origin the caller chose; once a hop leaves it they
-    // stay dropped, even if a later hop comes back.
+    // stay dropped, even if a later hop comes back (curl and browsers drop the same three).
     if (!left_origin && next_target->origin != original->origin) {
       left_origin = true;
       remove_headers(req.headers, "Authorization");
+      remove_headers(req.headers, "Cookie");
+      remove_headers(req.headers, "Proxy-Authorization");
     }
     if (next_target->origin != current->origin) remove_headers(req.headers, "Host");
     if (res->status == 301 || res->status == 302 || res->status == 303) req.body.clear();

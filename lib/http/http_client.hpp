@@ -14,6 +14,14 @@
 //   at most max_redirects; the Authorization header is dropped as soon as a
 //   hop leaves the origin of the original request.
 // - Chunked responses are decoded.
+// - Proxies (client_config::proxy, none by default): https URLs go through a CONNECT tunnel to
+//   the target, then TLS with SNI and verification against the target host, end to end; http
+//   URLs are sent to the proxy in absolute form. The proxy URL's credentials are sent as
+//   Proxy-Authorization: Basic (on the CONNECT; on every proxied http request). A proxy that
+//   answers CONNECT with anything but 2xx, or a proxied http request with 407, is
+//   error::proxy_refused naming the proxy (its URL without credentials) and the status.
+//   Pooled connections are keyed on the proxy too: a tunnel belongs to its target origin.
+//   Cross-origin redirects also drop the caller's Cookie and Proxy-Authorization headers.
 //
 // All work happens on the executor given at construction (single-threaded use:
 // call send() from that executor's thread). Errors are results, never
@@ -21,6 +29,7 @@
 // userinfo, never header values.
 #pragma once
 
+#include "http/proxy_config.hpp"
 #include "util/result.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -50,6 +59,7 @@ enum class error {
   header_too_large,
   too_many_redirects,
   protocol_error,       // malformed response
+  proxy_refused,        // the proxy answered CONNECT with non-2xx (or 407 to a proxied request), or its setting is unusable
 };
 const boost::system::error_category& error_category() noexcept;
 boost::system::error_code make_error_code(error e) noexcept;
@@ -90,6 +100,9 @@ struct client_config {
   std::chrono::seconds idle_timeout{30};   // pooled connections older than this are closed
   std::size_t max_header_bytes = 64 * 1024;
   std::string user_agent = "oauth2-rest/0.1";
+  // Proxies for this client's requests; none: every request goes direct. The action's client
+  // gets proxy_config_from_process_environment(); the runtime's platform clients get none.
+  std::optional<proxy_config> proxy;
 };
 
 struct client_stats {

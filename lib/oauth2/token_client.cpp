@@ -32,8 +32,8 @@ bool retryable_status(unsigned status) {
 }
 
 bool retryable_transport(const boost::system::error_code& ec) {
-  // A bad URL or a certificate that does not verify will not heal by retrying.
-  return ec != http::error::bad_url && ec != http::error::tls_handshake_failed &&
+  // A bad URL, a certificate that does not verify or a proxy that refuses will not heal by retrying.
+  return ec != http::error::bad_url && ec != http::error::tls_handshake_failed && ec != http::error::proxy_refused &&
          ec != http::error::body_too_large && ec != http::error::header_too_large;
 }
 

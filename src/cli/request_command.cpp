@@ -7,6 +7,7 @@
 #include "cli/token_cache.hpp"
 #include "http/content_coding.hpp"
 #include "http/http_client.hpp"
+#include "http/proxy_config.hpp"
 #include "oauth2/token_client.hpp"
 #include "oauth2/www_authenticate.hpp"
 
@@ -103,7 +104,10 @@ class oneshot_run {
     }
 
     asio::io_context io{1};
-    http::client http(io.get_executor());
+    // The action's client: proxies from the environment, as `process` and `sail` have them.
+    http::client_config client_config;
+    client_config.proxy = http::proxy_config_from_process_environment();
+    http::client http(io.get_executor(), client_config);
     oauth2::token_client tokens(http, std::move(creds).value(), std::move(initial), std::move(store));
     asio::co_spawn(
         io,

@@ -300,7 +300,11 @@ int run_process_mode(const process_options& options, std::FILE* in, std::FILE* o
   json::object config = read_config(options.config_path);
 
   asio::io_context io{1};
-  http::client http(io.get_executor());
+  // The action's client honours https_proxy / http_proxy / no_proxy (SPEC 3).
+  http::client_config client_config;
+  client_config.proxy = http::proxy_config_from_process_environment();
+  if (client_config.proxy->any()) log::info("HTTP requests use proxies", {{"proxies", client_config.proxy->describe()}});
+  http::client http(io.get_executor(), client_config);
   auto created = action::http_request_action::create(http, config);
   if (!created) {
     throw std::runtime_error("config file '" + options.config_path.string() + "': " + created.error().message);

@@ -43,6 +43,16 @@ T run_to_completion(asio::io_context& io, asio::awaitable<T> task) {
   return std::move(*out);
 }
 
+// The action's HTTP client (token endpoint and API) honours the proxy variables (SPEC 3); the
+// runtime's own calls to platform services use a client of their own that goes direct, as the
+// reference runtime's do.
+http::client_config action_client_config() {
+  http::client_config config;
+  config.proxy = http::proxy_config_from_process_environment();
+  if (config.proxy->any()) log::info("the step's HTTP requests use proxies", {{"proxies", config.proxy->describe()}});
+  return config;
+}
+
 void configure_logging(const settings& s) {
   log::settings ls;
   ls.out = stdout;
@@ -68,8 +78,8 @@ int run_worker() {
   }
 
   asio::io_context io{1};
-  http::client http(io.get_executor());
-  platform_api api(http, s);
+  http::client platform_http(io.get_executor());
+  platform_api api(platform_http, s);
   auto step = run_to_completion(io, api.fetch_step());
   if (!step) {
     log::fatal(step.error().message);
@@ -82,7 +92,8 @@ int run_worker() {
   std::shared_ptr<oauth2::token_store> store;
   if (auto* account = step->config.if_contains("_account"); account && account->is_string() && !account->get_string().empty())
     store = std::make_shared<credential_token_store>(api, std::string(account->get_string()));
-  auto created = action::http_request_action::create(http, step->config, {s.api_key}, store);
+  http::client action_http(io.get_executor(), action_client_config());
+  auto created = action::http_request_action::create(action_http, step->config, {s.api_key}, store);
   std::unique_ptr<action::http_request_action> action;
   if (const char* noop = std::getenv("OAUTH2_REST_BENCH_NOOP_ACTION"); noop && *noop && *noop != '0') {
     // Benchmarks only (bench/run.sh, the broker-only ceiling): no action and no problem makes
@@ -145,9 +156,10 @@ int run_verify_credentials() {
   log::configure(std::move(ls));
 
   asio::io_context io{1};
-  http::client http(io.get_executor());
+  http::client platform_http(io.get_executor());
   settings service_settings;  // only the retry defaults matter for posting the result
-  platform_api api(http, service_settings);
+  platform_api api(platform_http, service_settings);
+  http::client action_http(io.get_executor(), action_client_config());
 
   std::string reason;
   boost::system::error_code ec;
@@ -161,7 +173,7 @@ int run_verify_credentials() {
     reason = creds.error().message;
   } else {
     // A real token request, ignoring any stored token: the point is to prove the credentials.
-    tokens.emplace(http, std::move(creds).value());
+    tokens.emplace(action_http, std::move(creds).value());
     auto token = run_to_completion(io, tokens->get(config->request_timeout));
     if (!token) reason = token.error().message;
   }
