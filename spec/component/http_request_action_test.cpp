@@ -197,6 +197,7 @@ class expiring_api : public action_test {
 
 TEST_F(expiring_api, a_listed_status_gets_a_second_token_and_the_retry_succeeds) {
   auto a = make(cfg_with({{"refreshOnStatus", "401,419"}}));
+  ASSERT_TRUE(a);
   auto sink = run(*a, {{"url", "/items"}, {"method", "GET"}});
   ASSERT_EQ(sink.of("data").size(), 1u) << sink.all_text();
   EXPECT_EQ(sink.of("data")[0].payload.at("body").at("statusCode").as_int64(), 200);
@@ -221,6 +222,7 @@ TEST_F(expiring_api, a_listed_403_without_insufficient_scope_renews) {
   refusal = 403;
   refusal_challenge = R"(Bearer error="invalid_token")";
   auto a = make(cfg_with({{"refreshOnStatus", "403"}}));
+  ASSERT_TRUE(a);
   auto sink = run(*a, {{"url", "/items"}, {"method", "GET"}});
   ASSERT_EQ(sink.of("data").size(), 1u) << sink.all_text();
   EXPECT_EQ(api.token_requests(), 2u);
@@ -230,6 +232,7 @@ TEST_F(expiring_api, a_403_insufficient_scope_never_renews_even_when_403_is_list
   refusal = 403;
   refusal_challenge = R"(Bearer realm="api", error="insufficient_scope", scope="items:write")";
   auto a = make(cfg_with({{"refreshOnStatus", "401,403,419"}}));
+  ASSERT_TRUE(a);
   for (int i = 0; i < 3; ++i) {
     auto sink = run(*a, {{"url", "/items"}, {"method", "GET"}});
     ASSERT_EQ(sink.of("error").size(), 1u) << sink.all_text();
@@ -276,12 +279,14 @@ struct resource_case {
   const char* additional_properties;
   const char* audience;  // the audience parameter expected beside them
 };
+void PrintTo(const resource_case& c, std::ostream* os) { *os << c.form << " " << c.auth; }
 
 class additional_properties_end_to_end : public action_test, public ::testing::WithParamInterface<resource_case> {};
 
 TEST_P(additional_properties_end_to_end, the_token_endpoint_receives_every_resource_in_order) {
   auto [form, auth, text, audience] = GetParam();
   auto a = make(config({{"clientAuthentication", auth}, {"additionalProperties", text}}));
+  ASSERT_TRUE(a);
   auto sink = run(*a, {{"url", "/items"}, {"method", "GET"}});
   ASSERT_EQ(sink.of("data").size(), 1u) << sink.all_text();
 
