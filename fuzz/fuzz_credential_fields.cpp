@@ -11,6 +11,7 @@
 #include "util/json_members.hpp"
 #include "util/json_read.hpp"
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
