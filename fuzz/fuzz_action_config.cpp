@@ -1,7 +1,10 @@
 // libFuzzer target: action::parse_action_config on a JSON object (the step's merged cfg).
-// Invariants: accepted values are in range; an error message never quotes the password.
+// Invariants: accepted values are in range (refreshOnStatus: sorted, unique, 400..599, 401 kept);
+// an error message never quotes the password.
 #include "action/action_config.hpp"
 #include "fuzz_support.hpp"
+
+#include <algorithm>
 
 using namespace oauth2_rest;
 
@@ -29,5 +32,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::fuzz_check(config->request_timeout.count() <= 1'140'000, "requestTimeout above 1140 s");
   fuzz::fuzz_check(config->max_response_size > 0, "maxResponseSize 0");
   fuzz::fuzz_check(!config->token_url.empty(), "tokenUrl empty but accepted");
+  const auto& codes = config->refresh_on_status;
+  fuzz::fuzz_check(std::is_sorted(codes.begin(), codes.end()) &&
+                       std::adjacent_find(codes.begin(), codes.end()) == codes.end(),
+                   "refreshOnStatus not sorted and unique");
+  fuzz::fuzz_check(std::find(codes.begin(), codes.end(), 401u) != codes.end(), "refreshOnStatus lost 401");
+  for (unsigned code : codes) fuzz::fuzz_check(code >= 400 && code <= 599, "refreshOnStatus code out of 400..599");
   return 0;
 }

@@ -5,7 +5,10 @@
 // (required, the client id), password (required, the client secret), baseUrl
 // (optional, absolute http(s) URL when set), scopes, additionalProperties,
 // clientAuthentication (kept raw: the OAuth2 module parses them), tokens (a
-// JSON string, or an object which is stored as its JSON text).
+// JSON string, or an object which is stored as its JSON text), refreshOnStatus
+// (CSV of API status codes 400..599 that mean "token no longer valid", e.g.
+// "401,419"; a JSON number is taken as one code; empty or absent: 401. 401 is
+// always in the set: the list widens the RFC 6750 rule, never removes it).
 // Action fields: errorTolerance (see error_tolerance.hpp), requestTimeout
 // (seconds, default 60, > 0 and <= 1140, the platform's 19-minute ceiling;
 // fractions allowed, rounded to the millisecond), maxResponseSize (bytes, a
@@ -22,7 +25,8 @@
 //   "requestTimeout 'abc' is not a valid number of seconds",
 //   "requestTimeout '0' must be greater than 0 and at most 1140 seconds (19 minutes)",
 //   "maxResponseSize '1.5' is not a positive integer number of bytes",
-//   "errorTolerance 'x' is not one of noErrors, notFoundOnly, none, manual, reboundCodes".
+//   "errorTolerance 'x' is not one of noErrors, notFoundOnly, none, manual, reboundCodes",
+//   "refreshOnStatus 'abc' is not an HTTP status code (expected a comma-separated list such as 401,419)".
 // No message ever contains the value of username, password or tokens.
 #pragma once
 
@@ -34,6 +38,8 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace oauth2_rest::action {
 
@@ -45,6 +51,25 @@ struct action_config {
   tolerance error_tolerance = tolerance::no_errors;
   std::chrono::milliseconds request_timeout{60'000};  // SPEC: 60 s default
   std::size_t max_response_size = 20'971'520;         // SPEC: 20 MiB default
+  std::vector<unsigned> refresh_on_status{401};       // sorted, unique, always holds 401
+};
+
+// The cfg keys parse_action_config reads, one per line (other fields add theirs here):
+// spec/component/component_json_test checks that component.json offers no field the
+// component ignores, and spec/action/action_config_test that each key listed is read.
+inline constexpr std::string_view config_keys[] = {
+    "tokenUrl",
+    "username",
+    "password",
+    "baseUrl",
+    "scopes",
+    "additionalProperties",
+    "clientAuthentication",
+    "tokens",
+    "refreshOnStatus",
+    "errorTolerance",
+    "requestTimeout",
+    "maxResponseSize",
 };
 
 // The platform's ceiling for one message (19 minutes), and so for requestTimeout.

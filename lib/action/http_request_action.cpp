@@ -1,4 +1,5 @@
-// The httpRequest action: request building, token use, one retry on 401, Error Tolerance.
+// The httpRequest action: request building, token use, one retry on 401 (or a refreshOnStatus
+// status), Error Tolerance.
 #include "action/http_request_action.hpp"
 
 #include "action/detail/redact.hpp"
@@ -231,16 +232,20 @@ asio::awaitable<void> http_request_action::process(json::object message, event_s
   auto answer = co_await http_.send(request, options);
   std::shared_ptr<const oauth2::token> renewed_token;
 
-  if (answer && answer->status == 401 &&
-      oauth2::should_refresh(401, http::find_header(answer->headers, "WWW-Authenticate").value_or(""))) {
+  // 401 (invalid_token or no error code) and the statuses of refreshOnStatus mean "token no
+  // longer valid" (www_authenticate.hpp).
+  if (answer && oauth2::should_refresh(answer->status,
+                                       http::find_header(answer->headers, "WWW-Authenticate").value_or(""),
+                                       config_.refresh_on_status)) {
     if (!answered_by_token_origin(*req, *answer)) {
-      log::debug("a redirect target on another origin answered 401; it never saw the token, which is kept",
+      log::debug("a redirect target on another origin refused the request; it never saw the token, which is kept",
                  {{"url", http::url_without_credentials(req->url)},
-                  {"answeredBy", http::url_without_credentials(answer->url)}});
+                  {"answeredBy", http::url_without_credentials(answer->url)},
+                  {"status", static_cast<std::int64_t>(answer->status)}});
     } else {
       // RFC 6750 3.1: an invalid_token answer may be retried with a new token, once.
       log::info("the API refused the access token; renewing it and retrying once",
-                {{"url", http::url_without_credentials(req->url)}});
+                {{"url", http::url_without_credentials(req->url)}, {"status", static_cast<std::int64_t>(answer->status)}});
       auto renewed = co_await tokens_->refresh(token->value, config_.request_timeout);
       if (!renewed) {
         events.error("TokenError", renewed.error().message);

@@ -4,8 +4,9 @@
 // headers, body), gets a token (cached, shared across messages, see
 // token_client.hpp), sends `Authorization: Bearer <token>`, renews the token
 // and retries once when the API answers 401 (invalid_token or no error code)
-// from the origin that received the token (a 401 from a redirect target on
-// another origin never saw the token, so it never renews it), and then lets
+// or a status listed in refreshOnStatus (but a 403 insufficient_scope) from
+// the origin that received the token (a redirect target on another origin
+// never saw the token, so its answer never renews it), and then lets
 // Error Tolerance decide: emit {statusCode, headers, body}, raise an error,
 // or rebound. After every new token it emits updateKeys with ALL credential
 // keys (the platform replaces the stored keys entirely).
@@ -50,10 +51,17 @@ class event_sink {
   virtual void update_keys(boost::json::object keys) = 0;
 };
 
-// The credential fields of component.json, in its order.
+// The credential fields of component.json, in its order: updateKeys carries all of them (the
+// platform replaces the stored keys entirely), so one missing here is lost at the first new
+// token. spec/component/component_json_test checks the list against component.json.
 inline constexpr const char* credential_keys[] = {
     "tokenUrl", "username", "password", "baseUrl", "scopes", "additionalProperties",
-    "clientAuthentication", "tokens"};
+    "clientAuthentication", "privateKey", "keyId", "clientCertificate", "clientCertificateKey",
+    "refreshOnStatus", "tokens"};
+
+// The credential fields that hold secrets (component.json's PasswordFieldView fields): local mode
+// prints updateKeys with these redacted. The tokens' secrets are redacted inside "tokens".
+inline constexpr const char* secret_credential_keys[] = {"password", "privateKey", "clientCertificateKey"};
 
 // The token client's view of a configuration: Scopes, Additional Properties
 // and Client Authentication parsed; fails naming the bad field.

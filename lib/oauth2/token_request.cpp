@@ -3,6 +3,9 @@
 #include "oauth2/token_request.hpp"
 
 #include "util/base64.hpp"
+#include "util/json_members.hpp"
+
+#include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -138,10 +141,40 @@ std::vector<std::string> parse_scopes(std::string_view csv) {
   return scopes;
 }
 
-result<std::vector<std::pair<std::string, std::string>>> parse_additional_properties(std::string_view csv) {
-  std::vector<std::pair<std::string, std::string>> properties;
+namespace {
+
+using property_list = std::vector<std::pair<std::string, std::string>>;
+
+// grant_type is fixed by the grant, scope comes from the Scopes field and the
+// secret from Password; letting them through would repeat a parameter (RFC
+// 6749 3.2) or add a second authentication method (2.3).
+std::optional<failure> reserved_key_error(std::string_view key) {
+  if (key == "grant_type" || key == "scope" || key == "client_secret")
+    return field_error("additionalProperties: key " + quoted(key) + " is reserved");
+  return std::nullopt;
+}
+
+// A JSON value's kind in an error message: the value itself is never quoted.
+const char* kind_name(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null: return "null";
+    case boost::json::kind::bool_: return "a boolean";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64:
+    case boost::json::kind::double_: return "a number";
+    case boost::json::kind::string: return "a string";
+    case boost::json::kind::array: return "an array";
+    case boost::json::kind::object: return "an object";
+  }
+  return "a value";
+}
+
+result<property_list> parse_csv_properties(std::string_view csv) {
+  property_list properties;
   std::optional<failure> first_error;
+  std::size_t item_number = 0;
   for_each_csv_item(csv, [&](std::string_view item) {
+    ++item_number;
     if (first_error) return;
     const auto colon = item.find(':');
     if (colon == std::string_view::npos) {
@@ -151,27 +184,62 @@ result<std::vector<std::pair<std::string, std::string>>> parse_additional_proper
     const auto key = trim(item.substr(0, colon));
     const auto value = trim(item.substr(colon + 1));
     if (key.empty()) {
-      first_error = field_error("additionalProperties: " + quoted(item) + " has an empty key (expected key:value)");
+      // Named by its place: the item is nothing but its value, which may be a secret.
+      first_error = field_error("additionalProperties: item " + std::to_string(item_number) +
+                                " has an empty key (expected key:value)");
       return;
     }
-    if (key == "grant_type" || key == "scope" || key == "client_secret") {
-      // grant_type is fixed by the grant, scope comes from the Scopes field and
-      // the secret from Password; letting them through would repeat a
-      // parameter (RFC 6749 3.2) or add a second authentication method (2.3).
-      first_error = field_error("additionalProperties: key " + quoted(key) + " is reserved");
-      return;
-    }
-    const bool repeated = std::any_of(properties.begin(), properties.end(),
-                                      [&](const auto& property) { return property.first == key; });
-    if (repeated) {
-      first_error = field_error("additionalProperties: key " + quoted(key) +
-                                " is given more than once (a token request parameter must not repeat)");
-      return;
-    }
+    if ((first_error = reserved_key_error(key))) return;
     properties.emplace_back(std::string(key), std::string(value));
   });
   if (first_error) return std::move(*first_error);
   return properties;
+}
+
+result<property_list> parse_json_properties(std::string_view text) {
+  boost::system::error_code ec;
+  // Members in the order written, a repeated key once per occurrence (util/json_members.hpp).
+  auto members = read_json_members(text, ec);
+  if (ec) {
+    // The reader's message names the kind of fault only ("syntax error"), never the text.
+    return field_error("additionalProperties: starts with '{' but is not a JSON object (" + ec.message() +
+                       "); write e.g. {\"resource\":[\"https://a\",\"https://b\"]}");
+  }
+  property_list properties;
+  for (auto& member : members) {
+    const std::string_view key = member.key;
+    if (key.empty()) return field_error("additionalProperties: a key of the JSON object is empty");
+    if (auto reserved = reserved_key_error(key)) return std::move(*reserved);
+    if (member.value.is_string()) {
+      properties.emplace_back(member.key, std::string(member.value.get_string()));
+      continue;
+    }
+    if (!member.value.is_array()) {
+      return field_error("additionalProperties: the value of key " + quoted(key) + " is " + kind_name(member.value) +
+                         " (expected a string or an array of strings)");
+    }
+    std::size_t element_number = 0;
+    for (const auto& element : member.value.get_array()) {
+      ++element_number;
+      if (!element.is_string()) {
+        return field_error("additionalProperties: element " + std::to_string(element_number) + " of key " +
+                           quoted(key) + " is " + kind_name(element) + " (expected a string)");
+      }
+      properties.emplace_back(member.key, std::string(element.get_string()));
+    }
+  }
+  return properties;
+}
+
+}  // namespace
+
+result<std::vector<std::pair<std::string, std::string>>> parse_additional_properties(std::string_view text) {
+  // JSON is recognised by its first character after blanks (a newline too: the
+  // text may have been pasted); a CSV key cannot start with '{' then.
+  std::size_t first = 0;
+  while (first < text.size() && (is_blank(text[first]) || text[first] == '\n' || text[first] == '\r')) ++first;
+  if (first < text.size() && text[first] == '{') return parse_json_properties(text);
+  return parse_csv_properties(text);
 }
 
 result<client_auth> parse_client_auth(std::string_view text) {

@@ -60,22 +60,34 @@ std::vector<std::pair<std::string, std::string>> parse_form(std::string_view bod
 // "client, users,," -> {"client", "users"}. Sent space-delimited (RFC 6749 3.3).
 std::vector<std::string> parse_scopes(std::string_view csv);
 
-// Field "additionalProperties": "key:value,key:value". Items are split on ',',
-// trimmed, and split on their FIRST ':' (so "audience:https://x" works); key
-// and value are trimmed too. Empty items are skipped; "" gives {}. A value
-// cannot contain ',' (there is no escape). The value may be empty (sent as
-// "key=", which RFC 6749 3.2 treats as omitted).
-// Errors (code input_error::bad_credential_field), each naming the item:
+// Field "additionalProperties", in one of two forms (SPEC 2). Either way a key
+// may repeat and every occurrence is sent, in the order written (RFC 8707
+// resource indicators: "resource:https://a,resource:https://b"). Keys are
+// case-sensitive, as OAuth parameter names are.
+//  - CSV: "key:value,key:value". Items are split on ',', trimmed, and split on
+//    their FIRST ':' (so "audience:https://x" works); key and value are trimmed
+//    too. Empty items are skipped; "" gives {}. A value cannot contain ','
+//    (there is no escape: use the JSON form). The value may be empty (sent as
+//    "key=", which RFC 6749 3.2 treats as omitted).
+//  - JSON, when the text starts with '{' (after blanks): an object whose values
+//    are strings or arrays of strings; an array sends its key once per element,
+//    in order, and a key written twice is sent twice. Keys and values are taken
+//    exactly as written (no trimming); a value may hold ',' and ':'.
+//      {"resource":["https://a","https://b"],"audience":"x,y"}
+//        -> resource=https://a, resource=https://b, audience=x,y
+// Errors (code input_error::bad_credential_field) name the item or the key,
+// never a value (a value may be an assertion or another secret):
 //   - an item without ':'        "additionalProperties: 'audience' has no ':' (expected key:value)"
-//   - an empty key               "additionalProperties: ':x' has an empty key (expected key:value)"
+//   - an empty key               "additionalProperties: item 2 has an empty key (expected key:value)"
+//                                "additionalProperties: a key of the JSON object is empty"
 //   - key grant_type or scope    "additionalProperties: key 'grant_type' is reserved"
-//                                (scope comes from the Scopes field)
+//                                (grant_type is the grant's, scope comes from the Scopes field)
 //   - key client_secret          reserved too: the secret comes from Password, and sending it
 //                                beside a Basic header would use two authentication methods
-//   - a key given twice          "additionalProperties: key 'audience' is given more than once"
-//                                (RFC 6749 3.2: a parameter must not repeat)
-// Keys are case-sensitive, as OAuth parameter names are.
-result<std::vector<std::pair<std::string, std::string>>> parse_additional_properties(std::string_view csv);
+//   - JSON that does not read    "additionalProperties: starts with '{' but is not a JSON object (syntax error)"
+//   - a value of another type    "additionalProperties: the value of key 'max_age' is a number (expected a string or an array of strings)"
+//                                "additionalProperties: element 2 of key 'resource' is an object (expected a string)"
+result<std::vector<std::pair<std::string, std::string>>> parse_additional_properties(std::string_view text);
 
 // Field "clientAuthentication", case-insensitive, surrounding blanks ignored:
 // "" or "basic" (or "client_secret_basic") -> basic; "body" (or

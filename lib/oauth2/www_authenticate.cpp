@@ -92,4 +92,10 @@ bool should_refresh(unsigned status, std::string_view www_authenticate) {
   return code.empty() || iequals(code, "invalid_token");
 }
 
+bool should_refresh(unsigned status, std::string_view www_authenticate, std::span<const unsigned> listed) {
+  if (status == 401) return should_refresh(status, www_authenticate);
+  if (std::find(listed.begin(), listed.end(), status) == listed.end()) return false;
+  return !iequals(bearer_error(www_authenticate), "insufficient_scope");
+}
+
 }  // namespace oauth2_rest::oauth2

@@ -4,6 +4,7 @@
 // Pure functions: no I/O, no exceptions.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -25,5 +26,17 @@ std::string bearer_error(std::string_view www_authenticate);
 //  - any other status, 403 included: false (insufficient_scope needs another
 //    scope, not another token).
 bool should_refresh(unsigned status, std::string_view www_authenticate);
+
+// The same with the credential's refreshOnStatus (SPEC 2): `listed` holds the
+// statuses that mean "token no longer valid" for this API (some answer 403 or
+// 419 for an expired token).
+//  - 401: the rule above, whether listed or not (the list widens it).
+//  - another listed status: true, unless its Bearer challenge says
+//    insufficient_scope (a new token with the same scope would be refused the
+//    same way: a 403 insufficient_scope never renews, even when 403 is listed).
+//  - a status not listed: false.
+// Whether the answer came from the origin that received the token is the
+// caller's to check (a redirect target elsewhere never saw it).
+bool should_refresh(unsigned status, std::string_view www_authenticate, std::span<const unsigned> listed);
 
 }  // namespace oauth2_rest::oauth2

@@ -51,6 +51,7 @@ TEST(parse_action_config, defaults) {
   EXPECT_EQ(c.error_tolerance, tolerance::no_errors);
   EXPECT_EQ(c.request_timeout, 60s);
   EXPECT_EQ(c.max_response_size, 20'971'520u);
+  EXPECT_EQ(c.refresh_on_status, std::vector<unsigned>{401});
 }
 
 TEST(parse_action_config, empty_strings_and_nulls_mean_default) {
@@ -178,8 +179,59 @@ TEST(parse_action_config, the_password_value_is_in_no_error_message) {
   const char* broken[] = {
       R"({"tokenUrl":""})",       R"({"username":""})",          R"({"password":1})",
       R"({"requestTimeout":"x"})", R"({"maxResponseSize":"y"})", R"({"errorTolerance":"z"})",
-      R"({"baseUrl":"nope"})",    R"({"tokens":true})"};
+      R"({"baseUrl":"nope"})",    R"({"tokens":true})",          R"({"refreshOnStatus":"x"})"};
   for (const char* extra : broken) (void)error_of(cfg_with(extra));
+}
+
+// --- refreshOnStatus (SPEC 2) ---
+
+TEST(parse_action_config, refresh_on_status_defaults_to_401) {
+  EXPECT_EQ(parsed(cfg_with()).refresh_on_status, std::vector<unsigned>{401});
+  EXPECT_EQ(parsed(cfg_with(R"({"refreshOnStatus":""})")).refresh_on_status, std::vector<unsigned>{401});
+  EXPECT_EQ(parsed(cfg_with(R"({"refreshOnStatus":"  "})")).refresh_on_status, std::vector<unsigned>{401});
+  EXPECT_EQ(parsed(cfg_with(R"({"refreshOnStatus":null})")).refresh_on_status, std::vector<unsigned>{401});
+}
+
+TEST(parse_action_config, refresh_on_status_is_a_csv_of_codes_that_widens_401) {
+  EXPECT_EQ(parsed(cfg_with(R"({"refreshOnStatus":"401,419"})")).refresh_on_status,
+            (std::vector<unsigned>{401, 419}));
+  EXPECT_EQ(parsed(cfg_with(R"({"refreshOnStatus":" 419 , 403,,403 "})")).refresh_on_status,
+            (std::vector<unsigned>{401, 403, 419}))
+      << "blanks and empty items skipped, duplicates once, sorted, 401 kept";
+  EXPECT_EQ(parsed(cfg_with(R"({"refreshOnStatus":419})")).refresh_on_status, (std::vector<unsigned>{401, 419}))
+      << "a JSON number is one code";
+}
+
+TEST(parse_action_config, a_bad_refresh_on_status_names_the_field_and_the_item) {
+  EXPECT_EQ(error_of(cfg_with(R"({"refreshOnStatus":"401,abc"})")),
+            "refreshOnStatus 'abc' is not an HTTP status code (expected a comma-separated list such as 401,419)");
+  EXPECT_EQ(error_of(cfg_with(R"({"refreshOnStatus":"401;419"})")),
+            "refreshOnStatus '401;419' is not an HTTP status code (expected a comma-separated list such as 401,419)");
+  EXPECT_EQ(error_of(cfg_with(R"({"refreshOnStatus":"+419"})")),
+            "refreshOnStatus '+419' is not an HTTP status code (expected a comma-separated list such as 401,419)");
+  EXPECT_EQ(error_of(cfg_with(R"({"refreshOnStatus":"4.5e2"})")),
+            "refreshOnStatus '4.5e2' is not an HTTP status code (expected a comma-separated list such as 401,419)");
+  EXPECT_EQ(error_of(cfg_with(R"({"refreshOnStatus":"200"})")),
+            "refreshOnStatus '200' is not an error status (expected codes from 400 to 599)");
+  EXPECT_EQ(error_of(cfg_with(R"({"refreshOnStatus":"600"})")),
+            "refreshOnStatus '600' is not an error status (expected codes from 400 to 599)");
+  EXPECT_EQ(error_of(cfg_with(R"({"refreshOnStatus":419.5})")),
+            "refreshOnStatus '419.5' is not an HTTP status code (expected a comma-separated list such as 401,419)");
+  EXPECT_EQ(error_of(cfg_with(R"({"refreshOnStatus":[401]})")),
+            "refreshOnStatus must be a string of comma-separated status codes");
+}
+
+// config_keys is what component.json's test takes for "the keys the component reads": each one
+// listed must really be read, so a value no field accepts (an array of arrays) is refused with
+// a message that starts with the key's name.
+TEST(config_keys, every_key_listed_is_read_by_parse_action_config) {
+  for (std::string_view key : config_keys) {
+    auto cfg = cfg_with();
+    cfg[key] = json::parse("[[]]");
+    auto r = parse_action_config(cfg);
+    ASSERT_FALSE(r.has_value()) << key << " is listed but an impossible value passes: it is not read";
+    EXPECT_EQ(r.error().message.rfind(std::string(key), 0), 0u) << key << ": " << r.error().message;
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The httpRequest action end to end: real token endpoint and API servers on loopback.
 #include "action/http_request_action.hpp"
 #include "action/response_body.hpp"
+#include "oauth2/token_request.hpp"
 
 #include "support/async_run.hpp"
 #include "support/demo_api.hpp"
@@ -15,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <random>
 #include <regex>
 
@@ -163,6 +165,168 @@ TEST_F(action_test, insufficient_scope_does_not_refresh) {
   EXPECT_NE(sink.of("error")[0].text.find("403"), std::string::npos);
   EXPECT_EQ(api.token_requests(), 1u);
 }
+
+// refreshOnStatus (SPEC 2): an API that answers a status of its own choosing (Laravel's 419
+// "Page Expired", a gateway's 403) once a token has expired. The first token the API saw is
+// refused with `status`; any other token is accepted.
+class expiring_api : public action_test {
+ protected:
+  std::mutex mutex;
+  std::string refused_bearer;  // the first token the API saw
+  unsigned refusal = 419;
+  std::string refusal_challenge;  // WWW-Authenticate of the refusal, none when empty
+  std::atomic<int> api_calls{0};
+  http_server expiring{[this](const recorded_request& r) {
+    if (r.path() == "/oauth/token") return api.handle(r);
+    ++api_calls;
+    std::lock_guard lock(mutex);
+    if (refused_bearer.empty()) refused_bearer = r.header("Authorization");
+    if (r.header("Authorization") == refused_bearer) {
+      auto answer = reply::json(refusal, R"({"message":"token expired"})");
+      if (!refusal_challenge.empty()) answer.headers.push_back({"WWW-Authenticate", refusal_challenge});
+      return answer;
+    }
+    return reply::json(200, R"({"ok":true})");
+  }};
+  json::object cfg_with(json::object extra = {}) {
+    json::object cfg = config({{"tokenUrl", expiring.base_url() + "/oauth/token"}, {"baseUrl", expiring.base_url()}});
+    for (auto& kv : extra) cfg[kv.key()] = kv.value();
+    return cfg;
+  }
+};
+
+TEST_F(expiring_api, a_listed_status_gets_a_second_token_and_the_retry_succeeds) {
+  auto a = make(cfg_with({{"refreshOnStatus", "401,419"}}));
+  ASSERT_TRUE(a);
+  auto sink = run(*a, {{"url", "/items"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("data").size(), 1u) << sink.all_text();
+  EXPECT_EQ(sink.of("data")[0].payload.at("body").at("statusCode").as_int64(), 200);
+  EXPECT_EQ(api.token_requests(), 2u) << "the first token, then one renewal";
+  EXPECT_EQ(api_calls.load(), 2) << "one call, one retry";
+  ASSERT_EQ(sink.of("updateKeys").size(), 2u) << "each new token is saved";
+  EXPECT_EQ(sink.of("updateKeys")[1].payload.at("refreshOnStatus").as_string(), "401,419")
+      << "refreshOnStatus is a credential key: updateKeys keeps it";
+}
+
+TEST_F(expiring_api, without_refresh_on_status_419_is_an_error_and_no_second_token) {
+  auto a = make(cfg_with());
+  auto sink = run(*a, {{"url", "/items"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("error").size(), 1u) << sink.all_text();
+  EXPECT_EQ(sink.of("error")[0].name, "HTTPError");
+  EXPECT_NE(sink.of("error")[0].text.find("419"), std::string::npos) << sink.of("error")[0].text;
+  EXPECT_EQ(api.token_requests(), 1u);
+  EXPECT_EQ(api_calls.load(), 1);
+}
+
+TEST_F(expiring_api, a_listed_403_without_insufficient_scope_renews) {
+  refusal = 403;
+  refusal_challenge = R"(Bearer error="invalid_token")";
+  auto a = make(cfg_with({{"refreshOnStatus", "403"}}));
+  ASSERT_TRUE(a);
+  auto sink = run(*a, {{"url", "/items"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("data").size(), 1u) << sink.all_text();
+  EXPECT_EQ(api.token_requests(), 2u);
+}
+
+TEST_F(expiring_api, a_403_insufficient_scope_never_renews_even_when_403_is_listed) {
+  refusal = 403;
+  refusal_challenge = R"(Bearer realm="api", error="insufficient_scope", scope="items:write")";
+  auto a = make(cfg_with({{"refreshOnStatus", "401,403,419"}}));
+  ASSERT_TRUE(a);
+  for (int i = 0; i < 3; ++i) {
+    auto sink = run(*a, {{"url", "/items"}, {"method", "GET"}});
+    ASSERT_EQ(sink.of("error").size(), 1u) << sink.all_text();
+    EXPECT_NE(sink.of("error")[0].text.find("403"), std::string::npos) << sink.of("error")[0].text;
+  }
+  EXPECT_EQ(api.token_requests(), 1u) << "a new token with the same scope would be refused the same way";
+  EXPECT_EQ(api_calls.load(), 3) << "no retries";
+}
+
+TEST_F(expiring_api, a_listed_status_from_a_cross_origin_redirect_target_never_renews) {
+  // The redirect target never saw the token (the HTTP client drops Authorization across origins).
+  std::atomic<int> elsewhere_calls{0};
+  http_server elsewhere([&](const recorded_request&) {
+    ++elsewhere_calls;
+    return reply::json(419, R"({"message":"token expired"})");
+  });
+  http_server redirecting([&](const recorded_request& r) {
+    if (r.path() == "/oauth/token") return api.handle(r);
+    return reply{.status = 302, .headers = {{"Location", elsewhere.base_url() + "/landing"}}};
+  });
+  auto a = make(config({{"tokenUrl", redirecting.base_url() + "/oauth/token"},
+                        {"baseUrl", redirecting.base_url()},
+                        {"refreshOnStatus", "419"}}));
+  auto sink = run(*a, {{"url", "/away"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("error").size(), 1u) << sink.all_text();
+  EXPECT_NE(sink.of("error")[0].text.find("419"), std::string::npos) << sink.of("error")[0].text;
+  EXPECT_EQ(api.token_requests(), 1u);
+  EXPECT_EQ(elsewhere_calls.load(), 1);
+}
+
+TEST_F(action_test, a_bad_refresh_on_status_is_a_configuration_error_naming_the_field) {
+  auto created = action::http_request_action::create(http, config({{"refreshOnStatus", "401,expired"}}));
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().message,
+            "refreshOnStatus 'expired' is not an HTTP status code (expected a comma-separated list such as 401,419)");
+}
+
+// Additional Properties (SPEC 2): two RFC 8707 resource indicators reach the token endpoint as
+// two resource parameters, in order, whichever form they are written in and whichever client
+// authentication is used.
+struct resource_case {
+  const char* form;
+  const char* auth;
+  const char* additional_properties;
+  const char* audience;  // the audience parameter expected beside them
+};
+void PrintTo(const resource_case& c, std::ostream* os) { *os << c.form << " " << c.auth; }
+
+class additional_properties_end_to_end : public action_test, public ::testing::WithParamInterface<resource_case> {};
+
+TEST_P(additional_properties_end_to_end, the_token_endpoint_receives_every_resource_in_order) {
+  auto [form, auth, text, audience] = GetParam();
+  auto a = make(config({{"clientAuthentication", auth}, {"additionalProperties", text}}));
+  ASSERT_TRUE(a);
+  auto sink = run(*a, {{"url", "/items"}, {"method", "GET"}});
+  ASSERT_EQ(sink.of("data").size(), 1u) << sink.all_text();
+
+  const auto recorded = server.requests();
+  ASSERT_FALSE(recorded.empty());
+  const auto& token_request = recorded.front();
+  ASSERT_EQ(token_request.path(), "/oauth/token");
+  const auto& body = token_request.body;
+  std::vector<std::string> resources, audiences;
+  for (const auto& [name, value] : oauth2::parse_form(body)) {
+    if (name == "resource") resources.push_back(value);
+    if (name == "audience") audiences.push_back(value);
+  }
+  EXPECT_EQ(resources, (std::vector<std::string>{"https://a.example/api", "https://b.example/api"})) << body;
+  EXPECT_EQ(audiences, std::vector<std::string>{audience}) << body;
+  if (std::string(auth) == "basic") {
+    EXPECT_TRUE(token_request.has_header("Authorization"));
+    EXPECT_EQ(body.find("client_secret"), std::string::npos) << body;
+  } else {
+    EXPECT_FALSE(token_request.has_header("Authorization"));
+    EXPECT_NE(body.find("client_secret=demo-secret"), std::string::npos) << body;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    both_forms_both_auth_methods, additional_properties_end_to_end,
+    ::testing::Values(
+        resource_case{"json", "basic", R"({"resource":["https://a.example/api","https://b.example/api"],"audience":"x,y"})",
+                      "x,y"},
+        resource_case{"json", "body", R"({"resource":["https://a.example/api","https://b.example/api"],"audience":"x,y"})",
+                      "x,y"},
+        resource_case{"json_key_written_twice", "basic",
+                      R"({"resource":"https://a.example/api","audience":"x,y","resource":"https://b.example/api"})",
+                      "x,y"},
+        // The CSV form has no way to put a comma in a value.
+        resource_case{"csv", "basic", "resource:https://a.example/api,audience:x:y,resource:https://b.example/api", "x:y"},
+        resource_case{"csv", "body", "resource:https://a.example/api,audience:x:y,resource:https://b.example/api", "x:y"}),
+    [](const ::testing::TestParamInfo<resource_case>& case_info) {
+      return std::string(case_info.param.form) + "_" + case_info.param.auth;
+    });
 
 struct tolerance_case {
   const char* mode;

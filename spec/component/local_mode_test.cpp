@@ -318,6 +318,31 @@ TEST_F(local_mode_test, secrets_are_redacted_on_stdout_and_absent_from_logs) {
   EXPECT_TRUE(tokens.contains("tokenExpiryTime"));
 }
 
+// updateKeys carries every credential key (SPEC 2); the ones that hold secrets (component.json's
+// PasswordFieldView fields) are redacted on stdout, the others are shown as they are.
+TEST_F(local_mode_test, every_secret_credential_key_is_redacted_in_update_keys) {
+  const auto identity = testing::test_ca::self_signed();
+  auto config = write_config({{"privateKey", identity.private_key_pem},
+                              {"keyId", "key-1"},
+                              {"clientCertificate", identity.certificate_chain_pem},
+                              {"clientCertificateKey", identity.private_key_pem},
+                              {"refreshOnStatus", "401,419"}});
+  auto r = process(config, R"({"body":{"url":"/items","method":"GET"}})" "\n", {});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("PRIVATE KEY"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find("PRIVATE KEY"), std::string::npos) << r.err;
+  auto ev = events(r.out);
+  ASSERT_FALSE(ev.empty());
+  ASSERT_EQ(ev[0].at("event").as_string(), "updateKeys") << r.out;
+  const auto& keys = ev[0].at("keys").as_object();
+  EXPECT_EQ(keys.at("password").as_string(), "[REDACTED]");
+  EXPECT_EQ(keys.at("privateKey").as_string(), "[REDACTED]");
+  EXPECT_EQ(keys.at("clientCertificateKey").as_string(), "[REDACTED]");
+  EXPECT_EQ(keys.at("clientCertificate").as_string(), identity.certificate_chain_pem) << "a certificate is public";
+  EXPECT_EQ(keys.at("keyId").as_string(), "key-1");
+  EXPECT_EQ(keys.at("refreshOnStatus").as_string(), "401,419");
+}
+
 TEST_F(local_mode_test, a_bad_line_is_an_error_event_and_processing_goes_on) {
   auto config = write_config();
   auto r = process(config, "this is not json\n" R"({"id":7,"body":{"url":"/items","method":"GET"}})" "\n");

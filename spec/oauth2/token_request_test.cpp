@@ -115,10 +115,13 @@ TEST(parse_additional_properties, item_without_colon_is_named) {
   EXPECT_EQ(parsed.error().code, oauth2::input_error::bad_credential_field);
 }
 
-TEST(parse_additional_properties, empty_key_is_an_error) {
+TEST(parse_additional_properties, empty_key_is_named_by_its_place_not_its_value) {
   auto parsed = oauth2::parse_additional_properties(" :value");
   ASSERT_FALSE(parsed);
-  EXPECT_EQ(parsed.error().message, "additionalProperties: ':value' has an empty key (expected key:value)");
+  EXPECT_EQ(parsed.error().message, "additionalProperties: item 1 has an empty key (expected key:value)");
+  parsed = oauth2::parse_additional_properties("audience:a,, :s3cr3t-assertion");
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error().message, "additionalProperties: item 2 has an empty key (expected key:value)");
 }
 
 TEST(parse_additional_properties, reserved_keys_are_errors) {
@@ -136,12 +139,98 @@ TEST(parse_additional_properties, keys_are_case_sensitive) {
   EXPECT_THAT(*parsed, ElementsAre(Pair("Scope", "x")));
 }
 
-TEST(parse_additional_properties, duplicate_key_is_an_error) {
-  auto parsed = oauth2::parse_additional_properties("audience:a,resource:r,audience:b");
-  ASSERT_FALSE(parsed);
-  EXPECT_EQ(parsed.error().message,
-            "additionalProperties: key 'audience' is given more than once (a token request parameter must not repeat)");
+TEST(parse_additional_properties, a_repeated_key_is_kept_once_per_occurrence_in_order) {
+  // RFC 8707: several resource indicators are several resource parameters.
+  auto parsed = oauth2::parse_additional_properties("resource:https://a,audience:x,resource:https://b");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_THAT(*parsed, ElementsAre(Pair("resource", "https://a"), Pair("audience", "x"), Pair("resource", "https://b")));
 }
+
+// --- the JSON form ---
+
+struct json_form_case {
+  const char* name;
+  const char* text;
+  pairs expected;
+};
+void PrintTo(const json_form_case& c, std::ostream* os) { *os << c.name; }
+
+class additional_properties_json : public testing::TestWithParam<json_form_case> {};
+
+TEST_P(additional_properties_json, reads_as_expected) {
+  auto parsed = oauth2::parse_additional_properties(GetParam().text);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(*parsed, GetParam().expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    table, additional_properties_json,
+    testing::Values(
+        json_form_case{"strings", R"({"audience":"https://api.example.com","client_id":"123"})",
+                       {{"audience", "https://api.example.com"}, {"client_id", "123"}}},
+        json_form_case{"an_array_sends_the_key_once_per_element_in_order",
+                       R"({"resource":["https://a.example/","https://b.example/"]})",
+                       {{"resource", "https://a.example/"}, {"resource", "https://b.example/"}}},
+        json_form_case{"values_may_hold_commas_and_colons", R"({"audience":"a,b:c","claims":"{\"x\":1}"})",
+                       {{"audience", "a,b:c"}, {"claims", "{\"x\":1}"}}},
+        json_form_case{"a_key_written_twice_is_sent_twice_in_order",
+                       R"({"resource":"a","audience":"x","resource":["b","c"]})",
+                       {{"resource", "a"}, {"audience", "x"}, {"resource", "b"}, {"resource", "c"}}},
+        json_form_case{"keys_and_values_are_not_trimmed", R"({" k ":" v "})", {{" k ", " v "}}},
+        json_form_case{"escapes_are_decoded", R"({"na\u006de":"caf\u00e9 \ud83d\ude00"})",
+                       {{"name", "caf\xC3\xA9 \xF0\x9F\x98\x80"}}},
+        json_form_case{"blanks_before_the_brace_and_around_members", " \n\t{ \"a\" : \"1\" ,\r\n \"b\":[ ] } ",
+                       {{"a", "1"}}},
+        json_form_case{"an_empty_value", R"({"prompt":""})", {{"prompt", ""}}},
+        json_form_case{"an_empty_object", "{}", {}}),
+    [](const testing::TestParamInfo<json_form_case>& case_info) { return std::string(case_info.param.name); });
+
+struct json_error_case {
+  const char* name;
+  const char* text;
+  const char* message;
+};
+void PrintTo(const json_error_case& c, std::ostream* os) { *os << c.name; }
+
+class additional_properties_json_errors : public testing::TestWithParam<json_error_case> {};
+
+TEST_P(additional_properties_json_errors, name_the_key_never_the_value) {
+  auto parsed = oauth2::parse_additional_properties(GetParam().text);
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error().message, GetParam().message);
+  EXPECT_EQ(parsed.error().code, oauth2::input_error::bad_credential_field);
+  EXPECT_EQ(parsed.error().message.find("s3cr3t"), std::string::npos) << "a value is quoted";
+}
+
+#define OAUTH2_REST_JSON_HINT "; write e.g. {\"resource\":[\"https://a\",\"https://b\"]}"
+
+INSTANTIATE_TEST_SUITE_P(
+    table, additional_properties_json_errors,
+    testing::Values(
+        json_error_case{"not_json", R"({"client_assertion":"s3cr3t")",
+                        "additionalProperties: starts with '{' but is not a JSON object (incomplete JSON)"
+                        OAUTH2_REST_JSON_HINT},
+        json_error_case{"text_after_the_object", R"({"a":"s3cr3t"} x)",
+                        "additionalProperties: starts with '{' but is not a JSON object (extra data)"
+                        OAUTH2_REST_JSON_HINT},
+        json_error_case{"a_number", R"({"max_age":3600,"x":"s3cr3t"})",
+                        "additionalProperties: the value of key 'max_age' is a number (expected a string or an array "
+                        "of strings)"},
+        json_error_case{"null", R"({"a":null})",
+                        "additionalProperties: the value of key 'a' is null (expected a string or an array of strings)"},
+        json_error_case{"an_object", R"({"claims":{"s3cr3t":1}})",
+                        "additionalProperties: the value of key 'claims' is an object (expected a string or an array "
+                        "of strings)"},
+        json_error_case{"an_element_that_is_not_a_string", R"({"resource":["s3cr3t",true]})",
+                        "additionalProperties: element 2 of key 'resource' is a boolean (expected a string)"},
+        json_error_case{"a_nested_array", R"({"resource":[["s3cr3t"]]})",
+                        "additionalProperties: element 1 of key 'resource' is an array (expected a string)"},
+        json_error_case{"an_empty_key", R"({"":"s3cr3t"})", "additionalProperties: a key of the JSON object is empty"},
+        json_error_case{"grant_type", R"({"grant_type":"s3cr3t"})", "additionalProperties: key 'grant_type' is reserved"},
+        json_error_case{"scope_in_an_array", R"({"scope":["s3cr3t"]})", "additionalProperties: key 'scope' is reserved"},
+        json_error_case{"client_secret", R"({"audience":"a","client_secret":"s3cr3t"})",
+                        "additionalProperties: key 'client_secret' is reserved"}),
+    [](const testing::TestParamInfo<json_error_case>& case_info) { return std::string(case_info.param.name); });
 
 TEST(parse_additional_properties, long_items_are_shortened_in_messages) {
   const std::string item(200, 'a');
@@ -255,6 +344,16 @@ TEST(build_token_request, additional_properties_are_form_encoded_after_scope) {
   EXPECT_EQ(oauth2::build_token_request(c).body,
             "grant_type=client_credentials&scope=client+users"
             "&audience=https%3A%2F%2Fapi.example.com&resource=urn%3Ax%3Ay");
+}
+
+TEST(build_token_request, every_occurrence_of_a_repeated_key_is_sent_in_order_in_both_modes) {
+  for (auto auth : {oauth2::client_auth::basic, oauth2::client_auth::body}) {
+    auto c = sample_credentials();
+    c.auth = auth;
+    c.additional_properties = *oauth2::parse_additional_properties(R"({"resource":["https://a/","https://b/"]})");
+    const auto body = oauth2::build_token_request(c).body;
+    EXPECT_NE(body.find("&resource=https%3A%2F%2Fa%2F&resource=https%3A%2F%2Fb%2F"), std::string::npos) << body;
+  }
 }
 
 TEST(build_token_request, body_mode_sends_client_id_once) {

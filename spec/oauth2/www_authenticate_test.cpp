@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace oauth2 = oauth2_rest::oauth2;
 
 TEST(bearer_error, quoted_error_code) {
@@ -57,4 +59,31 @@ TEST(should_refresh, never_on_other_statuses) {
   EXPECT_FALSE(oauth2::should_refresh(403, ""));
   EXPECT_FALSE(oauth2::should_refresh(200, ""));
   EXPECT_FALSE(oauth2::should_refresh(400, R"(Bearer error="invalid_token")"));
+}
+
+// refreshOnStatus (SPEC 2): the listed statuses widen the 401 rule.
+TEST(should_refresh_listed, a_listed_status_renews_unless_the_challenge_says_insufficient_scope) {
+  const std::vector<unsigned> listed{401, 403, 419};
+  EXPECT_TRUE(oauth2::should_refresh(419, "", listed));
+  EXPECT_TRUE(oauth2::should_refresh(403, "", listed));
+  EXPECT_TRUE(oauth2::should_refresh(403, R"(Bearer error="invalid_token")", listed));
+  EXPECT_FALSE(oauth2::should_refresh(403, R"(Bearer realm="api", error="insufficient_scope", scope="a")", listed));
+  EXPECT_FALSE(oauth2::should_refresh(403, R"(Bearer error="INSUFFICIENT_SCOPE")", listed));
+  EXPECT_FALSE(oauth2::should_refresh(419, R"(Bearer error="insufficient_scope")", listed));
+}
+
+TEST(should_refresh_listed, a_status_not_listed_never_renews) {
+  const std::vector<unsigned> listed{401, 419};
+  EXPECT_FALSE(oauth2::should_refresh(403, "", listed));
+  EXPECT_FALSE(oauth2::should_refresh(400, R"(Bearer error="invalid_token")", listed));
+  EXPECT_FALSE(oauth2::should_refresh(500, "", listed));
+}
+
+TEST(should_refresh_listed, 401_keeps_its_own_rule_listed_or_not) {
+  for (const std::vector<unsigned>& listed : {std::vector<unsigned>{401}, std::vector<unsigned>{419}}) {
+    EXPECT_TRUE(oauth2::should_refresh(401, R"(Bearer error="invalid_token")", listed));
+    EXPECT_TRUE(oauth2::should_refresh(401, "", listed));
+    EXPECT_FALSE(oauth2::should_refresh(401, R"(Bearer error="invalid_request")", listed));
+    EXPECT_FALSE(oauth2::should_refresh(401, R"(Bearer error="insufficient_scope")", listed));
+  }
 }

@@ -64,7 +64,10 @@ reply demo_api::token_endpoint(const recorded_request& request) {
   }
   std::map<std::string, std::string> form;
   for (auto& [k, v] : oauth2::parse_form(request.body)) {
-    if (form.contains(k)) return oauth_error(400, "invalid_request", "parameter '" + k + "' is repeated");
+    // RFC 6749 3.2: a parameter must not repeat, except the resource indicators of RFC 8707
+    // (section 2: several resource parameters ask for a token usable at each).
+    if (form.contains(k) && k != "resource")
+      return oauth_error(400, "invalid_request", "parameter '" + k + "' is repeated");
     form[k] = v;
   }
   if (form["grant_type"] != "client_credentials") {

@@ -3,7 +3,8 @@
 // Endpoints (all JSON):
 //   POST /oauth/token          RFC 6749 4.4 client credentials; client authentication by HTTP
 //                              Basic (id and secret form-decoded, RFC 6749 2.3.1) or in the body,
-//                              never both; issues opaque Bearer tokens with expires_in.
+//                              never both; a repeated parameter is an invalid_request, but
+//                              resource (RFC 8707); issues opaque Bearer tokens with expires_in.
 //   GET  /api/items            a sample collection        GET /api/items/{id}   one item or 404
 //   POST /api/items            creates (201, echoes)      PUT|PATCH|DELETE /api/items/{id}
 //   ANY  /api/status/{code}    answers with that status

@@ -142,7 +142,8 @@ void write_config_atomically(const std::filesystem::path& path, const json::obje
 }
 
 json::object redact_keys(json::object keys) {
-  if (auto* p = keys.if_contains("password"); p && !(p->is_string() && p->as_string().empty())) *p = redacted;
+  for (const char* secret : action::secret_credential_keys)
+    if (auto* p = keys.if_contains(secret); p && !(p->is_string() && p->as_string().empty())) *p = redacted;
   if (auto* t = keys.if_contains("tokens"); t && t->is_string()) {
     boost::system::error_code ec;
     auto parsed = read_json(t->as_string(), ec);
