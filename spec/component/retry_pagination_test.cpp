@@ -269,6 +269,32 @@ TEST_F(paging_test, a_post_that_could_not_connect_is_retried) {
   EXPECT_EQ(logs.count("retries are spent"), 1u) << logs.text();
 }
 
+TEST_F(paging_test, a_post_whose_connection_timed_out_before_sending_is_retried) {
+  // A listener that never accepts: TCP connects, the TLS handshake never completes, so the
+  // request was never written (http::error::connect_timeout).
+  boost::asio::io_context never_run;
+  boost::asio::ip::tcp::acceptor silent(never_run, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  {
+    testing::log_capture logs;
+    auto a = make(config({{"retries", "1"},
+                          {"requestTimeout", "0.3"},
+                          {"baseUrl", "https://127.0.0.1:" + std::to_string(silent.local_endpoint().port())}}));
+    auto sink = run(*a, {{"url", "/orders"}, {"method", "POST"}, {"body", {{"n", 1}}}});
+    ASSERT_EQ(outline(sink), (outline_t{"error:RequestError"})) << sink.all_text();
+    EXPECT_NE(sink.of("error")[0].text.find("timed out"), std::string::npos) << sink.of("error")[0].text;
+    EXPECT_EQ(logs.count("API call failed, retrying"), 1u) << logs.text();
+  }
+
+  // A POST that timed out waiting for the answer may have acted: not retried.
+  answer_with([](const recorded_request&) { return reply{.action = reply::kind::hang}; });
+  testing::log_capture hung_logs;
+  auto b = make(config({{"retries", "1"}, {"requestTimeout", "0.3"}}));
+  auto hung = run(*b, {{"url", "/orders"}, {"method", "POST"}, {"body", {{"n", 1}}}});
+  ASSERT_EQ(outline(hung), (outline_t{"error:RequestError"})) << hung.all_text();
+  EXPECT_EQ(api_calls().size(), 1u);
+  EXPECT_EQ(hung_logs.count("API call failed, retrying"), 0u) << hung_logs.text();
+}
+
 // ---- pagination ----
 
 reply page_reply(int n, std::vector<testing::server_header> headers = {}) {
