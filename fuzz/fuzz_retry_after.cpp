@@ -17,8 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto wait = action::parse_retry_after(value, now);
   if (wait) {
     fuzz_check(*wait >= milliseconds(0), "a negative wait");
-    if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      fuzz_check(*wait <= duration_cast<milliseconds>(hours(24 * 365)), "delay-seconds past a year");
+    fuzz_check(*wait <= duration_cast<milliseconds>(hours(24 * 365)), "a wait past a year");
   } else {
     fuzz_check(value.empty() || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }),
                "digits refused");

@@ -89,7 +89,8 @@ struct date_parts {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
 };
 
-std::optional<system_clock::time_point> to_time_point(const date_parts& d) {
+// In seconds, not system_clock's nanoseconds: a date in the year 5994 would overflow those.
+std::optional<sys_seconds> to_time_point(const date_parts& d) {
   const year_month_day ymd{year{d.year}, std::chrono::month{static_cast<unsigned>(d.month)},
                            std::chrono::day{static_cast<unsigned>(d.day)}};
   if (!ymd.ok()) return std::nullopt;
@@ -97,7 +98,7 @@ std::optional<system_clock::time_point> to_time_point(const date_parts& d) {
 }
 
 // "Sun, 06 Nov 1994 08:49:37 GMT"
-std::optional<system_clock::time_point> imf_fixdate(std::string_view text) {
+std::optional<sys_seconds> imf_fixdate(std::string_view text) {
   cursor c{text};
   date_parts d;
   if (!(c.day_name(false) && c.literal(", ") && c.digits(2, d.day) && c.literal(" ") && c.month(d.month) &&
@@ -109,7 +110,7 @@ std::optional<system_clock::time_point> imf_fixdate(std::string_view text) {
 
 // "Sunday, 06-Nov-94 08:49:37 GMT". A two-digit year is taken as 19xx from 70 on, else 20xx
 // (RFC 9110 asks for "no more than 50 years in the future"; both agree until 2020+50).
-std::optional<system_clock::time_point> rfc850_date(std::string_view text) {
+std::optional<sys_seconds> rfc850_date(std::string_view text) {
   cursor c{text};
   date_parts d;
   if (!(c.day_name(true) && c.literal(", ") && c.digits(2, d.day) && c.literal("-") && c.month(d.month) &&
@@ -121,7 +122,7 @@ std::optional<system_clock::time_point> rfc850_date(std::string_view text) {
 }
 
 // "Sun Nov  6 08:49:37 1994" (the day is space-padded)
-std::optional<system_clock::time_point> asctime_date(std::string_view text) {
+std::optional<sys_seconds> asctime_date(std::string_view text) {
   cursor c{text};
   date_parts d;
   if (!(c.day_name(false) && c.literal(" ") && c.month(d.month) && c.literal(" "))) return std::nullopt;
@@ -154,14 +155,14 @@ bool is_retried_failure(std::string_view method, transport_failure failure) {
 }
 
 std::optional<milliseconds> parse_retry_after(std::string_view value, system_clock::time_point now) {
+  constexpr milliseconds year = duration_cast<milliseconds>(seconds(365LL * 24 * 3600));
   const auto text = trim(value);
   if (text.empty()) return std::nullopt;
   if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    constexpr std::int64_t year_seconds = 365LL * 24 * 3600;
     std::int64_t s = 0;
     for (char c : text) {
       s = s * 10 + (c - '0');
-      if (s > year_seconds) return duration_cast<milliseconds>(seconds(year_seconds));
+      if (s > duration_cast<seconds>(year).count()) return year;
     }
     return duration_cast<milliseconds>(seconds(s));
   }
@@ -169,8 +170,9 @@ std::optional<milliseconds> parse_retry_after(std::string_view value, system_clo
   if (!at) at = rfc850_date(text);
   if (!at) at = asctime_date(text);
   if (!at) return std::nullopt;
-  if (*at <= now) return milliseconds(0);
-  return duration_cast<milliseconds>(*at - now);
+  // Milliseconds since 1970 of years 0-9999 fit in 64 bits many times over.
+  const auto wait = duration_cast<milliseconds>(at->time_since_epoch()) - duration_cast<milliseconds>(now.time_since_epoch());
+  return std::clamp(wait, milliseconds(0), year);
 }
 
 milliseconds backoff_pause(int retry, double fraction) {

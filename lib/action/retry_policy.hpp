@@ -46,7 +46,7 @@ bool is_retried_failure(std::string_view method, transport_failure failure);
 // three forms RFC 9110 5.6.7 makes recipients accept (IMF-fixdate "Sun, 06 Nov 1994 08:49:37
 // GMT", RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT", asctime "Sun Nov  6 08:49:37 1994"),
 // relative to `now`; a date in the past is 0. nullopt for anything else (then the caller
-// backs off as if there were none). Seconds beyond a year are clamped to a year.
+// backs off as if there were none). A wait beyond a year is clamped to a year.
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::chrono::system_clock::time_point now);
 

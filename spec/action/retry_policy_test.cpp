@@ -80,6 +80,10 @@ TEST(retry_policy, retry_after_values) {
       {"Sun, 06 Foo 1994 08:49:37 GMT", std::nullopt},
       {"Sun, 6 Nov 1994 08:49:37 GMT", std::nullopt},  // IMF-fixdate days have two digits
       {"Sun, 06 Nov 1994 08:49:37 GMT x", std::nullopt},
+      // Far dates: clamped to a year (found by fuzz_retry_after: year 5994 overflowed the clock).
+      {"Sun, 06 Nov 5994 08:49:37 GMT", duration_cast<milliseconds>(seconds(365LL * 24 * 3600))},
+      {"Fri, 31 Dec 9999 23:59:59 GMT", duration_cast<milliseconds>(seconds(365LL * 24 * 3600))},
+      {"Mon, 01 Jan 0000 00:00:00 GMT", 0ms},
   };
   for (const auto& r : rows) {
     EXPECT_EQ(parse_retry_after(r.value, now), r.expected) << "'" << r.value << "'";
