@@ -304,7 +304,7 @@ asio::awaitable<void> http_request_action::process(json::object message, event_s
   std::set<std::string> fetched;  // fetch_key of every URL requested or answering for this message
   std::string url = req->url;
   for (int page = 1;; ++page) {
-    fetched.insert(fetch_key(url));
+    if (paginating) fetched.insert(fetch_key(url));  // a URL parse: not for single calls
     auto call = co_await call_api(*req, url, same_origin(url, req->url), state, events);
     if (call.token_failed) {
       events.error("TokenError", call.answer.error().message);
@@ -315,7 +315,7 @@ asio::awaitable<void> http_request_action::process(json::object message, event_s
       events.error("RequestError", redactor().redact(answer.error().message));
       co_return;
     }
-    if (!answer->url.empty()) fetched.insert(fetch_key(answer->url));
+    if (paginating && !answer->url.empty() && answer->url != url) fetched.insert(fetch_key(answer->url));
     const std::string& answered_url = answer->url.empty() ? url : answer->url;
 
     const outcome verdict = decide(config_.error_tolerance, answer->status, ranges, rebound);
