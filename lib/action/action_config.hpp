@@ -47,7 +47,7 @@ struct action_config {
   tolerance error_tolerance = tolerance::no_errors;
   std::chrono::milliseconds request_timeout{60'000};  // SPEC: 60 s default
   std::size_t max_response_size = 20'971'520;         // SPEC: 20 MiB default
-  // SPEC 8, retries and pagination (see read_paging below the other fields in action_config.cpp):
+  // SPEC 8, retries and pagination (parsed by read_paging in action_config.cpp):
   //   retries          whole number 0..10, default 0: "retries '11' must be a whole number from 0 to 10"
   //   pagination       none (default), linkHeader, bodyPointer
   //   nextPagePointer  RFC 6901 pointer, trimmed; required (and checked) only for bodyPointer
