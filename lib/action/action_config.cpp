@@ -2,6 +2,8 @@
 #include "action/action_config.hpp"
 
 #include "action/detail/text.hpp"
+#include "action/json_pointer.hpp"
+#include "action/retry_policy.hpp"
 #include "action/url_join.hpp"
 #include "util/json_write.hpp"
 
@@ -163,6 +165,40 @@ status read_refresh_on_status(const boost::json::object& cfg, std::vector<unsign
   return ok;
 }
 
+// SPEC 8: a whole number in [min, max] from a JSON number or a numeric string; absent, null
+// or blank means the default already in `out`.
+status read_whole_number(const boost::json::object& cfg, std::string_view name, int min, int max, int& out) {
+  const auto* v = field(cfg, name);
+  if (!v || is_blank(*v)) return ok;
+  std::int64_t n = 0;
+  if (!detail::integer_of(*v, n) || n < min || n > max)
+    return detail::invalid(std::string(name) + " " + quoted_value(*v) + " must be a whole number from " +
+                           std::to_string(min) + " to " + std::to_string(max));
+  out = static_cast<int>(n);
+  return ok;
+}
+
+status read_paging(const boost::json::object& cfg, action_config& c) {
+  if (auto s = read_whole_number(cfg, "retries", 0, max_retries, c.retries); !s) return s;
+  std::string mode;
+  if (auto s = read_string(cfg, "pagination", mode); !s) return s;
+  mode = std::string(detail::trim(mode));
+  if (mode.empty() || mode == "none") c.pagination = pagination_mode::none;
+  else if (mode == "linkHeader") c.pagination = pagination_mode::link_header;
+  else if (mode == "bodyPointer") c.pagination = pagination_mode::body_pointer;
+  else return detail::invalid("pagination '" + detail::clip(mode) + "' is not one of none, linkHeader, bodyPointer");
+  if (auto s = read_string(cfg, "nextPagePointer", c.next_page_pointer); !s) return s;
+  c.next_page_pointer = std::string(detail::trim(c.next_page_pointer));
+  if (c.pagination == pagination_mode::body_pointer) {
+    if (c.next_page_pointer.empty())
+      return detail::invalid("nextPagePointer is required when pagination is bodyPointer");
+    if (auto p = parse_json_pointer(c.next_page_pointer); !p)
+      return detail::invalid("nextPagePointer '" + detail::clip(c.next_page_pointer) +
+                             "' is not a JSON Pointer (RFC 6901) such as /links/next: it " + p.error().message);
+  }
+  return read_whole_number(cfg, "maxPages", 1, max_pages_limit, c.max_pages);
+}
+
 }  // namespace
 
 result<action_config> parse_action_config(const boost::json::object& cfg) {
@@ -199,6 +235,7 @@ result<action_config> parse_action_config(const boost::json::object& cfg) {
 
   if (auto s = read_timeout(cfg, c.request_timeout); !s) return std::move(s).error();
   if (auto s = read_max_size(cfg, c.max_response_size); !s) return std::move(s).error();
+  if (auto s = read_paging(cfg, c); !s) return std::move(s).error();
   return c;
 }
 

@@ -43,6 +43,8 @@
 
 namespace oauth2_rest::action {
 
+enum class pagination_mode { none, link_header, body_pointer };
+
 struct action_config {
   std::string token_url, client_id, client_secret, base_url, tokens;
   std::string scopes;                 // raw CSV as configured
@@ -52,6 +54,15 @@ struct action_config {
   std::chrono::milliseconds request_timeout{60'000};  // SPEC: 60 s default
   std::size_t max_response_size = 20'971'520;         // SPEC: 20 MiB default
   std::vector<unsigned> refresh_on_status{401};       // sorted, unique, always holds 401
+  // SPEC 8, retries and pagination (parsed by read_paging in action_config.cpp):
+  //   retries          whole number 0..10, default 0: "retries '11' must be a whole number from 0 to 10"
+  //   pagination       none (default), linkHeader, bodyPointer
+  //   nextPagePointer  RFC 6901 pointer, trimmed; required (and checked) only for bodyPointer
+  //   maxPages         whole number 1..1000, default 100
+  int retries = 0;
+  pagination_mode pagination = pagination_mode::none;
+  std::string next_page_pointer;
+  int max_pages = 100;
 };
 
 // The cfg keys parse_action_config reads, one per line (other fields add theirs here):
@@ -70,10 +81,16 @@ inline constexpr std::string_view config_keys[] = {
     "errorTolerance",
     "requestTimeout",
     "maxResponseSize",
+    "retries",
+    "pagination",
+    "nextPagePointer",
+    "maxPages",
 };
 
 // The platform's ceiling for one message (19 minutes), and so for requestTimeout.
 inline constexpr double max_request_timeout_seconds = 1140;
+// The most pages maxPages may allow (SPEC 8).
+inline constexpr int max_pages_limit = 1000;
 
 result<action_config> parse_action_config(const boost::json::object& cfg);
 

@@ -1,11 +1,15 @@
 // The httpRequest action: request building, token use, one retry on 401 (or a refreshOnStatus
-// status), Error Tolerance.
+// status), retries, pagination, Error Tolerance.
 #include "action/http_request_action.hpp"
 
 #include "action/detail/redact.hpp"
 #include "action/detail/text.hpp"
+#include "action/json_pointer.hpp"
+#include "action/link_header.hpp"
 #include "action/request_builder.hpp"
 #include "action/response_body.hpp"
+#include "action/retry_policy.hpp"
+#include "action/url_join.hpp"
 #include "http/content_coding.hpp"
 #include "oauth2/token_request.hpp"
 #include "oauth2/www_authenticate.hpp"
@@ -13,12 +17,19 @@
 #include "util/utf8.hpp"
 #include "util/uuid.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/container/small_vector.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 
+#include <algorithm>
+#include <random>
+#include <set>
 #include <tuple>
 
 namespace oauth2_rest::action {
@@ -53,8 +64,9 @@ void add_forms(std::vector<std::string>& out, const std::string& secret) {
 // "METHOD URL answered STATUS REASON: <body excerpt>", secrets redacted. The server chooses the
 // reason phrase, the body and (through redirects) the URL, so all of it is redacted; the body
 // before it is cut (detail/redact.hpp).
-std::string describe_status(const api_request& req, const http::response& r, const detail::redactor& secrets) {
-  std::string head = req.method_name + " " + http::url_without_credentials(r.url.empty() ? req.url : r.url) +
+std::string describe_status(const api_request& req, std::string_view url, const http::response& r,
+                            const detail::redactor& secrets) {
+  std::string head = req.method_name + " " + http::url_without_credentials(r.url.empty() ? url : r.url) +
                      " answered " + std::to_string(r.status);
   if (!r.reason.empty()) head += " " + r.reason;
   std::string text = secrets.redact(head);
@@ -79,24 +91,71 @@ std::optional<std::tuple<std::string, std::string, std::uint16_t>> origin_of(std
 // Whether the answer came from the origin the token was sent to. A redirect to another origin
 // drops Authorization (http_client.hpp), so a 401 from there says nothing about the token:
 // renewing would fetch a new token for every message and change nothing.
-bool answered_by_token_origin(const api_request& req, const http::response& r) {
-  if (r.url.empty() || r.url == req.url) return true;
-  auto sent = origin_of(req.url);
-  auto answered = origin_of(r.url);
-  return sent && answered && *sent == *answered;
+bool same_origin(std::string_view a, std::string_view b) {
+  if (a == b) return true;
+  auto first = origin_of(a);
+  auto second = origin_of(b);
+  return first && second && *first == *second;
 }
 
-http::request to_http_request(const api_request& req, const oauth2::token& t) {
+bool answered_by_token_origin(std::string_view sent_to, const http::response& r) {
+  return r.url.empty() || same_origin(sent_to, r.url);
+}
+
+// The request for one page: the input's method, headers and body at `url`; the token only
+// when given (pages on another origin than the first request's get none, SPEC 8).
+http::request to_http_request(const api_request& req, const std::string& url, const oauth2::token* t) {
   http::request out;
   out.method = req.method;
-  out.url = req.url;
+  out.url = url;
   out.headers.reserve(req.headers.size() + 2);
   for (const auto& [name, value] : req.headers) out.headers.push_back({name, value});
   http::add_default_accept_encoding(out.headers);  // unless the input set one (SPEC 3)
-  out.headers.push_back({"Authorization", "Bearer " + t.access_token});
+  if (t) out.headers.push_back({"Authorization", "Bearer " + t->access_token});
   out.body = req.body;
   return out;
 }
+
+// How a failed call counts for the retry rules: whether the request can have reached the server.
+transport_failure classify(const boost::system::error_code& ec) {
+  if (ec == http::error::resolve_failed || ec == http::error::connect_failed || ec == http::error::connect_timeout)
+    return transport_failure::not_sent;
+  if (ec == http::error::timeout || ec == http::error::connection_closed) return transport_failure::after_sending;
+  return transport_failure::permanent;
+}
+
+double random_fraction() {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+// The key a page's URL is remembered by, to stop at a URL already fetched: normalized (RFC 3986
+// 6.2.2: case of scheme, host and percent-escapes, dot segments), without its fragment.
+std::string fetch_key(std::string_view url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (parsed.has_error()) return std::string(url);
+  boost::urls::url u(*parsed);
+  u.normalize();
+  u.remove_fragment();
+  return std::string(u.buffer());
+}
+
+// The next page's URL: `link` resolved against the URL that answered (RFC 3986 5.2), without
+// its fragment; it must be an absolute http(s) URL.
+result<std::string> resolve_next(std::string_view base, std::string_view link) {
+  auto reference = boost::urls::parse_uri_reference(link);
+  auto parsed_base = boost::urls::parse_uri(base);
+  boost::urls::url next;
+  if (reference.has_error() || parsed_base.has_error() ||
+      boost::urls::resolve(*parsed_base, *reference, next).has_error())
+    return detail::invalid("is not a valid URL reference");
+  next.remove_fragment();
+  if (!is_absolute_http_url(next.buffer())) return detail::invalid("is not an http(s) URL");
+  return std::string(next.buffer());
+}
+
+// A link or URL from a page, for a log line or an error text: no userinfo, at most 300 bytes.
+std::string link_for_text(std::string_view link) { return detail::clip(http::url_without_credentials(link), 300); }
 
 void set_bearer(http::request& r, const oauth2::token& t) {
   for (auto& h : r.headers)
@@ -187,6 +246,15 @@ void http_request_action::report_new_token(const oauth2::token& t, event_sink& e
   events.update_keys(keys_);
 }
 
+struct http_request_action::message_state {
+  std::chrono::steady_clock::time_point started;
+  // Every token sent for this message, for redaction.
+  std::vector<std::shared_ptr<const oauth2::token>> tokens_used;
+  void remember(const std::shared_ptr<const oauth2::token>& t) {
+    if (std::find(tokens_used.begin(), tokens_used.end(), t) == tokens_used.end()) tokens_used.push_back(t);
+  }
+};
+
 asio::awaitable<void> http_request_action::process(json::object message, event_sink& events) {
   const auto* body = message.if_contains("body");
   if (body == nullptr || !body->is_object()) {
@@ -218,82 +286,204 @@ asio::awaitable<void> http_request_action::process(json::object message, event_s
     rebound = std::move(parsed).value();
   }
 
-  auto token = co_await tokens_->get(config_.request_timeout);
-  if (!token) {
-    events.error("TokenError", token.error().message);
-    co_return;
-  }
-  if (token->fetched) report_new_token(*token->value, events);
-
-  http::request_options options;
-  options.timeout = config_.request_timeout;
-  options.max_response_body = config_.max_response_size;
-  auto request = to_http_request(*req, *token->value);
-  auto answer = co_await http_.send(request, options);
-  std::shared_ptr<const oauth2::token> renewed_token;
-
-  // 401 (invalid_token or no error code) and the statuses of refreshOnStatus mean "token no
-  // longer valid" (www_authenticate.hpp).
-  if (answer && oauth2::should_refresh(answer->status,
-                                       http::find_header(answer->headers, "WWW-Authenticate").value_or(""),
-                                       config_.refresh_on_status)) {
-    if (!answered_by_token_origin(*req, *answer)) {
-      log::debug("a redirect target on another origin refused the request; it never saw the token, which is kept",
-                 {{"url", http::url_without_credentials(req->url)},
-                  {"answeredBy", http::url_without_credentials(answer->url)},
-                  {"status", static_cast<std::int64_t>(answer->status)}});
-    } else {
-      // RFC 6750 3.1: an invalid_token answer may be retried with a new token, once.
-      log::info("the API refused the access token; renewing it and retrying once",
-                {{"url", http::url_without_credentials(req->url)}, {"status", static_cast<std::int64_t>(answer->status)}});
-      auto renewed = co_await tokens_->refresh(token->value, config_.request_timeout);
-      if (!renewed) {
-        events.error("TokenError", renewed.error().message);
-        co_return;
-      }
-      if (renewed->fetched) report_new_token(*renewed->value, events);
-      renewed_token = renewed->value;
-      set_bearer(request, *renewed->value);
-      answer = co_await http_.send(std::move(request), options);
-    }
-  }
-
-  if (!answer) {
-    events.error("RequestError", answer.error().message);
-    co_return;
+  message_state state;
+  state.started = std::chrono::steady_clock::now();
+  const bool paginating = config_.pagination != pagination_mode::none;
+  std::optional<json_pointer> next_pointer;
+  if (config_.pagination == pagination_mode::body_pointer) {
+    auto parsed = parse_json_pointer(config_.next_page_pointer);  // checked at configuration
+    if (parsed) next_pointer = std::move(parsed).value();
   }
   // Built only for the texts that quote the server: the hot path (emit) never pays for it.
   auto redactor = [&] {
     std::vector<std::string> secrets = secret_forms_;
-    add_forms(secrets, token->value->access_token);
-    if (renewed_token) add_forms(secrets, renewed_token->access_token);
+    for (const auto& t : state.tokens_used) add_forms(secrets, t->access_token);
     return detail::redactor(std::move(secrets));
   };
-  const outcome verdict = decide(config_.error_tolerance, answer->status, ranges, rebound);
-  // SPEC 3: the body is decoded from its Content-Encoding, asked for or not, before the body rules
-  // and before an error text quotes it; maxResponseSize bounds the decoded size too. A body that
-  // cannot be decoded fails an output that needs it; an error or rebound still follows its status
-  // and says why its body is not quoted.
-  if (auto decoded = http::decode_response_content(*answer, config_.max_response_size); !decoded) {
-    if (verdict == outcome::emit) {
-      std::string text = req->method_name + " " + http::url_without_credentials(answer->url.empty() ? req->url : answer->url) +
-                         ": " + decoded.error().message;
-      if (decoded.error().code == http::coding_error::too_large) text += " (maxResponseSize)";
-      events.error("RequestError", redactor().redact(text));
+
+  std::set<std::string> fetched;  // fetch_key of every URL requested or answering for this message
+  std::string url = req->url;
+  for (int page = 1;; ++page) {
+    if (paginating) fetched.insert(fetch_key(url));  // a URL parse: not for single calls
+    auto call = co_await call_api(*req, url, same_origin(url, req->url), state, events);
+    if (call.token_failed) {
+      events.error("TokenError", call.answer.error().message);
       co_return;
     }
-    answer->body = "(" + decoded.error().message + ")";
+    auto& answer = call.answer;
+    if (!answer) {
+      events.error("RequestError", redactor().redact(answer.error().message));
+      co_return;
+    }
+    if (paginating && !answer->url.empty() && answer->url != url) fetched.insert(fetch_key(answer->url));
+    const std::string& answered_url = answer->url.empty() ? url : answer->url;
+
+    const outcome verdict = decide(config_.error_tolerance, answer->status, ranges, rebound);
+    // SPEC 3: the body is decoded from its Content-Encoding, asked for or not, before the body rules
+    // and before an error text quotes it; maxResponseSize bounds the decoded size too. A body that
+    // cannot be decoded fails an output that needs it; an error or rebound still follows its status
+    // and says why its body is not quoted.
+    if (auto decoded = http::decode_response_content(*answer, config_.max_response_size); !decoded) {
+      if (verdict == outcome::emit) {
+        std::string text = req->method_name + " " + http::url_without_credentials(answered_url) + ": " +
+                           decoded.error().message;
+        if (decoded.error().code == http::coding_error::too_large) text += " (maxResponseSize)";
+        events.error("RequestError", redactor().redact(text));
+        co_return;
+      }
+      answer->body = "(" + decoded.error().message + ")";
+    }
+    if (verdict == outcome::error) {
+      events.error("HTTPError", describe_status(*req, url, *answer, redactor()));
+      co_return;
+    }
+    if (verdict == outcome::rebound) {
+      events.rebound(describe_status(*req, url, *answer, redactor()));
+      co_return;
+    }
+
+    auto emitted = output_message(*answer);
+    if (!paginating) {
+      events.data(std::move(emitted));
+      co_return;
+    }
+    auto& out = emitted["body"].as_object();
+    out.emplace("page", page);
+
+    // The next link, read before the message is handed over.
+    std::optional<std::string> link;
+    std::string link_problem;
+    if (config_.pagination == pagination_mode::link_header) {
+      std::vector<std::string_view> values;
+      for (const auto& h : answer->headers)
+        if (detail::iequals(h.name, "Link")) values.push_back(h.value);
+      link = find_link(values, "next");
+    } else if (next_pointer) {
+      if (const auto* at = find_pointer(out["body"], *next_pointer); at && !at->is_null()) {
+        if (at->is_string()) link = std::string(at->get_string());
+        else link_problem = "nextPagePointer " + config_.next_page_pointer + " selects " + detail::describe(*at, 60) +
+                            ", not a URL string";
+      }
+    }
+    events.data(std::move(emitted));
+
+    if (!link_problem.empty()) {
+      events.error("PaginationError", redactor().redact(req->method_name + " " + http::url_without_credentials(answered_url) +
+                                                        " (page " + std::to_string(page) + "): " + link_problem));
+      co_return;
+    }
+    if (!link || detail::trim(*link).empty()) co_return;  // the last page
+    auto next = resolve_next(answered_url, detail::trim(*link));
+    if (!next) {
+      events.error("PaginationError",
+                   redactor().redact("the next page link '" + link_for_text(*link) + "' of page " + std::to_string(page) +
+                                     " (" + http::url_without_credentials(answered_url) + ") " + next.error().message));
+      co_return;
+    }
+    if (fetched.count(fetch_key(*next)) != 0) {
+      log::info("pagination stops: the next page link points to a page already fetched for this message",
+                {{"page", page}, {"next", redactor().redact(link_for_text(*next))}});
+      co_return;
+    }
+    if (page >= config_.max_pages) {
+      log::warn("pagination stops at maxPages; the next page is left unfetched",
+                {{"maxPages", config_.max_pages}, {"next", redactor().redact(link_for_text(*next))}});
+      co_return;
+    }
+    url = std::move(next).value();
   }
-  switch (verdict) {
-    case outcome::emit:
-      events.data(output_message(*answer));
-      break;
-    case outcome::error:
-      events.error("HTTPError", describe_status(*req, *answer, redactor()));
-      break;
-    case outcome::rebound:
-      events.rebound(describe_status(*req, *answer, redactor()));
-      break;
+}
+
+asio::awaitable<http_request_action::call_outcome> http_request_action::call_api(const api_request& req,
+                                                                                const std::string& url,
+                                                                                bool with_token,
+                                                                                message_state& state,
+                                                                                event_sink& events) {
+  http::request_options options;
+  options.timeout = config_.request_timeout;
+  options.max_response_body = config_.max_response_size;
+  bool renewed = false;
+  for (int retries_done = 0;; ++retries_done) {
+    // The cached token (cheap); asked again on every attempt so a long pause cannot leave an
+    // expired one in the request.
+    std::shared_ptr<const oauth2::token> token;
+    if (with_token) {
+      auto got = co_await tokens_->get(config_.request_timeout);
+      if (!got) co_return call_outcome{std::move(got).error(), true};
+      if (got->fetched) report_new_token(*got->value, events);
+      token = got->value;
+      state.remember(token);
+    }
+    auto request = to_http_request(req, url, token.get());
+    auto answer = co_await http_.send(request, options);
+
+    // 401 (invalid_token or no error code) and the statuses of refreshOnStatus mean "token no
+    // longer valid" (www_authenticate.hpp).
+    if (token && !renewed && answer &&
+        oauth2::should_refresh(answer->status, http::find_header(answer->headers, "WWW-Authenticate").value_or(""),
+                               config_.refresh_on_status)) {
+      if (!answered_by_token_origin(url, *answer)) {
+        log::debug("a redirect target on another origin refused the request; it never saw the token, which is kept",
+                   {{"url", http::url_without_credentials(url)},
+                    {"answeredBy", http::url_without_credentials(answer->url)},
+                    {"status", static_cast<std::int64_t>(answer->status)}});
+      } else {
+        // RFC 6750 3.1: an invalid_token answer may be retried with a new token, once. Not one of
+        // the `retries`: it fixes our credential, not the server's trouble.
+        log::info("the API refused the access token; renewing it and retrying once",
+                  {{"url", http::url_without_credentials(url)}, {"status", static_cast<std::int64_t>(answer->status)}});
+        renewed = true;
+        auto fresh = co_await tokens_->refresh(token, config_.request_timeout);
+        if (!fresh) co_return call_outcome{std::move(fresh).error(), true};
+        if (fresh->fetched) report_new_token(*fresh->value, events);
+        state.remember(fresh->value);
+        set_bearer(request, *fresh->value);
+        answer = co_await http_.send(std::move(request), options);
+      }
+    }
+    if (config_.retries == 0) co_return call_outcome{std::move(answer)};
+
+    attempt_result attempt;
+    attempt.method = req.method_name;
+    if (answer) {
+      attempt.status = answer->status;
+      attempt.retry_after = http::find_header(answer->headers, "Retry-After");
+    } else {
+      attempt.failure = classify(answer.error().code);
+    }
+    retry_context context;
+    context.retries_done = retries_done;
+    context.retries_allowed = config_.retries;
+    context.time_left = message_ceiling - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::steady_clock::now() - state.started);
+    context.now = std::chrono::system_clock::now();
+    context.random_fraction = random_fraction();
+    const auto decision = decide_retry(attempt, context);
+    if (decision.what == retry_decision::verdict::not_retryable) co_return call_outcome{std::move(answer)};
+
+    // The log names what failed, never a header value: the status, or the HTTP client's
+    // failure text (method and URL without userinfo).
+    json::object fields{{"method", req.method_name},
+                        {"url", http::url_without_credentials(url)},
+                        {"attempt", retries_done + 1},
+                        {"attempts", config_.retries + 1}};
+    if (answer) fields["status"] = answer->status;
+    else fields["error"] = answer.error().message;
+    if (decision.what == retry_decision::verdict::spent) {
+      log::warn("API call failed and its retries are spent", fields);
+      co_return call_outcome{std::move(answer)};
+    }
+    fields["pauseMs"] = decision.pause.count();
+    if (decision.from_retry_after) fields["retryAfter"] = true;
+    if (decision.what == retry_decision::verdict::past_ceiling) {
+      log::warn("API call not retried: the pause asked for would end past the platform's 19-minute limit for a message",
+                fields);
+      co_return call_outcome{std::move(answer)};
+    }
+    log::warn("API call failed, retrying", fields);
+    asio::steady_timer pause(co_await asio::this_coro::executor);
+    pause.expires_after(decision.pause);
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
 

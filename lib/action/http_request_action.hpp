@@ -11,6 +11,22 @@
 // or rebound. After every new token it emits updateKeys with ALL credential
 // keys (the platform replaces the stored keys entirely).
 //
+// Retries and pagination (SPEC section 8; the rules are in retry_policy.hpp, link_header.hpp
+// and json_pointer.hpp):
+// - With `retries` N, each API call (each page's) is tried up to N+1 times, with the pause
+//   the policy gives; every retry is logged as a warning with the attempt, the status or the
+//   failure and the pause. Error Tolerance then judges the last answer only. The renewal
+//   after a 401 is not one of the N retries: it happens at most once per page's call, and
+//   its answer goes through the retry rules like any other.
+// - With `pagination`, every page is its own data message, in order, its body carrying
+//   `page` (1-based) beside statusCode, headers and body; the next URL (Link rel="next" or
+//   the string at nextPagePointer) is resolved against the URL that answered. Every page is
+//   requested with the same method, headers and body; Authorization goes only to the first
+//   request's origin (the 401 renewal too). The pages end at a missing, null or empty next
+//   link, at a URL already fetched for this message, or after maxPages pages (a warning
+//   names the next URL left unfetched). An error (HTTP status, transport, token, an unusable
+//   next link) ends them with its event after the pages already emitted; so does a rebound.
+//
 // Error texts and rebound reasons quote the status, the reason phrase and the
 // first 1000 bytes of the body, with every occurrence of the access token, the
 // client secret and the runtime's secrets (the platform API key) replaced by
@@ -37,6 +53,8 @@
 #include <vector>
 
 namespace oauth2_rest::action {
+
+struct api_request;  // request_builder.hpp
 
 // Where one message's events go. The runtime behind it (local mode or the
 // platform worker) turns them into output lines or AMQP publishes.
@@ -95,6 +113,19 @@ class http_request_action {
                       std::optional<oauth2::token> initial, boost::json::object keys,
                       std::vector<std::string> runtime_secrets, std::shared_ptr<oauth2::token_store> store);
   void report_new_token(const oauth2::token& t, event_sink& events);
+
+  // One message's state across its pages and retries.
+  struct message_state;
+  // The outcome of one page's call after its retries: the last answer or transport failure;
+  // token_failed when getting or renewing the token failed (the failure is then that error).
+  struct call_outcome {
+    result<http::response> answer;
+    bool token_failed = false;
+  };
+  // One page's API call at `url`, with its retries and at most one renewal after a 401.
+  // with_token: the URL is on the first request's origin (the only one that gets the token).
+  boost::asio::awaitable<call_outcome> call_api(const api_request& req, const std::string& url,
+                                                bool with_token, message_state& state, event_sink& events);
 
   http::client& http_;
   action_config config_;

@@ -70,6 +70,7 @@ class http_error_category final : public boost::system::error_category {
       case error::too_many_redirects: return "too many redirects";
       case error::protocol_error: return "malformed HTTP response";
       case error::proxy_refused: return "the proxy refused the request";
+      case error::connect_timeout: return "timed out before the connection was established";
     }
     return "unknown HTTP client error";
   }
@@ -287,6 +288,12 @@ struct hop_context {
     return make_failure(error::timeout, prefix(),
                         "timed out after " + std::to_string(options.timeout.count()) + " ms");
   }
+  // The deadline passed before a connection was ready (resolve, connect, TLS handshake): the
+  // request was not written on this hop, which a caller may retry even for POST.
+  failure connect_timed_out() const {
+    return make_failure(error::connect_timeout, prefix(),
+                        "timed out after " + std::to_string(options.timeout.count()) + " ms");
+  }
   failure aborted() const { return make_failure(error::connection_closed, prefix(), "cancelled: the HTTP client was destroyed"); }
 };
 
@@ -354,7 +361,7 @@ asio::awaitable<status> establish_tunnel(const hop_context& hop, connection& con
 
 asio::awaitable<result<std::unique_ptr<connection>>> open_connection(const hop_context& hop, const target& t) {
   client_state& state = *hop.state;
-  if (hop.expired()) co_return hop.timed_out();
+  if (hop.expired()) co_return hop.connect_timed_out();
   // Through a proxy, the TCP connection goes to the proxy; TLS (below) still to the target.
   const proxy_server* via = t.proxy ? &*t.proxy->server : nullptr;
   const std::string& connect_host = via ? via->host : t.host;
@@ -393,10 +400,10 @@ asio::awaitable<result<std::unique_ptr<connection>>> open_connection(const hop_c
   if (state.shut_down) co_return hop.aborted();
   if (!pending->done) {
     pending->resolver.cancel();
-    co_return hop.timed_out();
+    co_return hop.connect_timed_out();
   }
   if (pending->ec) {
-    if (hop.expired()) co_return hop.timed_out();
+    if (hop.expired()) co_return hop.connect_timed_out();
     co_return make_failure(error::resolve_failed, hop.prefix(),
                            "could not resolve " + peer + ": " + pending->ec.message());
   }
@@ -413,7 +420,7 @@ asio::awaitable<result<std::unique_ptr<connection>>> open_connection(const hop_c
   auto [connect_ec, endpoint] = co_await conn->tcp().async_connect(endpoints, use_tuple);
   if (state.shut_down) co_return hop.aborted();
   if (connect_ec) {
-    if (connect_ec == beast::error::timeout || hop.expired()) co_return hop.timed_out();
+    if (connect_ec == beast::error::timeout || hop.expired()) co_return hop.connect_timed_out();
     co_return make_failure(error::connect_failed, hop.prefix(),
                            "could not connect to " + peer + " port " + connect_port + ": " + connect_ec.message());
   }
@@ -453,7 +460,7 @@ asio::awaitable<result<std::unique_ptr<connection>>> open_connection(const hop_c
     if (state.shut_down) co_return hop.aborted();
     if (hs_ec) {
       conn->close();
-      if (hs_ec == beast::error::timeout || hop.expired()) co_return hop.timed_out();
+      if (hs_ec == beast::error::timeout || hop.expired()) co_return hop.connect_timed_out();
       co_return make_failure(error::tls_handshake_failed, hop.prefix(),
                              "TLS handshake with " + t.host + " failed: " + tls_failure_reason(native, hs_ec));
     }

@@ -13,6 +13,9 @@
 // - Redirects (301, 302, 303, 307, 308) are followed for GET and HEAD only,
 //   at most max_redirects; the Authorization header is dropped as soon as a
 //   hop leaves the origin of the original request.
+// - Failures say whether the request may have reached the server: resolve_failed,
+//   connect_failed and connect_timeout mean it was not written (safe to retry even for
+//   POST); timeout and connection_closed mean it may have been.
 // - Chunked responses are decoded.
 // - Proxies (client_config::proxy, none by default): https URLs go through a CONNECT tunnel to
 //   the target, then TLS with SNI and verification against the target host, end to end; http
@@ -60,6 +63,9 @@ enum class error {
   too_many_redirects,
   protocol_error,       // malformed response
   proxy_refused,        // the proxy answered CONNECT with non-2xx (or 407 to a proxied request), or its setting is unusable
+  // request_options::timeout elapsed while resolving, connecting or in the TLS handshake of a
+  // hop: the request was not written on it (error::timeout means it may have been).
+  connect_timeout,
 };
 const boost::system::error_category& error_category() noexcept;
 boost::system::error_code make_error_code(error e) noexcept;

@@ -353,6 +353,23 @@ TEST_F(http_client_test, refused_connection_is_connect_failed) {
   EXPECT_THAT(got.error().message, HasSubstr("GET http://127.0.0.1:" + std::to_string(port) + "/: could not connect"));
 }
 
+// A listener that never accepts: the kernel completes the TCP handshake, the TLS handshake then
+// gets no answer. The deadline passes before the request could be written: connect_timeout, which
+// tells a caller that even a POST is safe to send again (error::timeout says it may have arrived).
+TEST_F(http_client_test, silent_tls_handshake_is_connect_timeout) {
+  asio::io_context never_run;
+  asio::ip::tcp::acceptor silent(never_run, {asio::ip::address_v4::loopback(), 0});
+  const auto port = silent.local_endpoint().port();
+  http::client client(io_.get_executor());
+  http::request_options options;
+  options.timeout = milliseconds(300);
+  http::request post{verb::post, "https://127.0.0.1:" + std::to_string(port) + "/orders", {}, "{}"};
+  auto got = run(io_, client, post, options);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code, error::connect_timeout) << got.error().message;
+  EXPECT_EQ(got.error().message, "POST https://127.0.0.1:" + std::to_string(port) + "/orders: timed out after 300 ms");
+}
+
 TEST_F(http_client_test, unresolvable_host_is_resolve_failed) {
   http::client client(io_.get_executor());
   http::request_options options;

@@ -247,6 +247,7 @@ struct http_server::impl {
         request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
       request.body = std::move(message.body());
       request.connection_id = id;
+      request.received_at = std::chrono::steady_clock::now();
       const bool head = message.method() == bhttp::verb::head;
       const bool client_wants_close = !message.keep_alive();
 

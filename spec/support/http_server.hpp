@@ -29,6 +29,7 @@ struct recorded_request {
   std::vector<server_header> headers;
   std::string body;
   std::size_t connection_id = 0;  // 1 for the first accepted connection, 2 for the next, ...
+  std::chrono::steady_clock::time_point received_at;  // when the server had read the whole request
 
   // Case-insensitive; empty when absent.
   std::string header(std::string_view name) const;
