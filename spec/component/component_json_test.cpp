@@ -477,6 +477,12 @@ TEST_F(component_json, every_select_value_is_accepted_by_the_code) {
   const std::map<std::string, std::function<bool(std::string_view)>> accepts = {
       {"errorTolerance", [](std::string_view v) { return action::parse_tolerance(v).has_value(); }},
       {"clientAuthentication", [](std::string_view v) { return oauth2::parse_client_auth(v).has_value(); }},
+      {"pagination",
+       [](std::string_view v) {
+         json::object cfg{{"tokenUrl", "https://idp.example/token"}, {"username", "id"}, {"password", "secret"},
+                          {"pagination", json::string_view(v.data(), v.size())}, {"nextPagePointer", "/next"}};
+         return action::parse_action_config(cfg).has_value();
+       }},
   };
   for (const json::object* fields : {&credential_fields(), &action_fields()}) {
     for (const auto& [key, f] : *fields) {
