@@ -2,10 +2,15 @@
 // (credential keys plus the action's fields; SPEC section 1). Pure: no I/O.
 //
 // Credential keys: tokenUrl (required, absolute http(s) URL), username
-// (required, the client id), password (required, the client secret), baseUrl
+// (required, the client id), password (the client secret: required unless
+// clientAuthentication is private_key_jwt or tls_client_auth), baseUrl
 // (optional, absolute http(s) URL when set), scopes, additionalProperties,
 // clientAuthentication (kept raw: the OAuth2 module parses them), tokens (a
-// JSON string, or an object which is stored as its JSON text).
+// JSON string, or an object which is stored as its JSON text); privateKey,
+// keyId, clientCertificate, clientCertificateKey (SPEC section 7; kept as they
+// are, oauth2/client_keys.hpp loads them). private_key_jwt needs privateKey and
+// tls_client_auth needs clientCertificate: "privateKey is required for
+// private_key_jwt".
 // Action fields: errorTolerance (see error_tolerance.hpp), requestTimeout
 // (seconds, default 60, > 0 and <= 1140, the platform's 19-minute ceiling;
 // fractions allowed, rounded to the millisecond), maxResponseSize (bytes, a
@@ -41,7 +46,9 @@ struct action_config {
   std::string token_url, client_id, client_secret, base_url, tokens;
   std::string scopes;                 // raw CSV as configured
   std::string additional_properties;  // raw CSV as configured
-  std::string client_authentication;  // raw ("basic"/"body"/"")
+  std::string client_authentication;  // raw ("basic"/"body"/"private_key_jwt"/...)
+  // SPEC section 7, raw PEM text as configured (secrets, except the certificate and key id).
+  std::string private_key, key_id, client_certificate, client_certificate_key;
   tolerance error_tolerance = tolerance::no_errors;
   std::chrono::milliseconds request_timeout{60'000};  // SPEC: 60 s default
   std::size_t max_response_size = 20'971'520;         // SPEC: 20 MiB default

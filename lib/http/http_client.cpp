@@ -761,6 +761,8 @@ asio::awaitable<result<response>> client::send(request req, request_options opti
   }
 }
 
+asio::any_io_executor client::get_executor() const { return impl_->state_->executor; }
+
 client_stats client::stats() const { return impl_->state_->stats; }
 
 void client::close_idle() { impl_->state_->close_idle(); }

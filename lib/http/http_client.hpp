@@ -110,6 +110,9 @@ class client {
 
   boost::asio::awaitable<result<response>> send(request req, request_options options = {});
 
+  // The executor given at construction (a second client for the same thread is made on it).
+  boost::asio::any_io_executor get_executor() const;
+
   client_stats stats() const;
   // Closes every pooled idle connection.
   void close_idle();

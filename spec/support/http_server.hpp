@@ -29,6 +29,8 @@ struct recorded_request {
   std::vector<server_header> headers;
   std::string body;
   std::size_t connection_id = 0;  // 1 for the first accepted connection, 2 for the next, ...
+  // TLS with client_ca_pem: the common name of the certificate the client presented.
+  std::string client_certificate_subject;
 
   // Case-insensitive; empty when absent.
   std::string header(std::string_view name) const;
@@ -65,6 +67,9 @@ using handler = std::function<reply(const recorded_request&)>;
 struct tls_identity {
   std::string certificate_chain_pem;
   std::string private_key_pem;
+  // Set on a server's identity: the handshake requires a client certificate issued by this CA
+  // (mutual TLS); a client without one is refused before any request.
+  std::string client_ca_pem;
 };
 
 class http_server {

@@ -141,7 +141,9 @@ void write_config_atomically(const std::filesystem::path& path, const json::obje
 }
 
 json::object redact_keys(json::object keys) {
-  if (auto* p = keys.if_contains("password"); p && !(p->is_string() && p->as_string().empty())) *p = redacted;
+  // The secret fields; the certificate and the key id are not secret and stay readable.
+  for (const char* secret : {"password", "privateKey", "clientCertificateKey"})
+    if (auto* p = keys.if_contains(secret); p && !(p->is_string() && p->as_string().empty())) *p = redacted;
   if (auto* t = keys.if_contains("tokens"); t && t->is_string()) {
     boost::system::error_code ec;
     auto parsed = read_json(t->as_string(), ec);
