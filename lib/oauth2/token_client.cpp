@@ -9,6 +9,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -71,11 +73,13 @@ std::chrono::milliseconds backoff(int attempt, std::optional<std::chrono::millis
   return hint ? std::max(*hint, own) : own;
 }
 
-// Every occurrence of each secret (as sent, and form-encoded) replaced by [REDACTED].
+// Every occurrence of each secret (as sent, form-encoded, and JSON-escaped) replaced by [REDACTED].
 std::string redacted(std::string text, const std::vector<std::string_view>& secrets) {
   for (auto secret : secrets) {
     if (secret.empty()) continue;
-    for (const std::string& form : {std::string(secret), form_encode(secret)}) {
+    std::string escaped = boost::json::serialize(boost::json::value(secret));
+    escaped = escaped.substr(1, escaped.size() - 2);
+    for (const std::string& form : {std::string(secret), form_encode(secret), escaped}) {
       for (auto at = text.find(form); at != std::string::npos; at = text.find(form, at)) {
         text.replace(at, form.size(), "[REDACTED]");
         at += 10;
@@ -264,6 +268,8 @@ asio::awaitable<result<std::shared_ptr<const token>>> token_client::fetch(
     } else {
       // An error answer counts by its status; a body that cannot be decoded only loses its error code.
       if (!http::decode_response_content(*answer, max_token_response)) answer->body.clear();
+      // Before parsing, which shortens long descriptions: a secret cut in two would no longer match.
+      answer->body = redacted(std::move(answer->body), sent_secrets);
       auto content_type = http::find_header(answer->headers, "Content-Type").value_or("");
       auto details = parse_token_error(content_type, answer->body);
       last_problem = describe_answer(*answer, details, sent_secrets);

@@ -71,7 +71,7 @@ const provider = new Provider(issuer, {
   cookies: { keys: ['oauth2-rest test cookie key'] },
   clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt',
     'tls_client_auth'],
-  clientAuthSigningAlgValues: ['HS256', 'RS256', 'ES256', 'ES384', 'EdDSA'],
+  enabledJWA: { clientAuthSigningAlgValues: ['HS256', 'RS256', 'ES256', 'ES384', 'EdDSA'] },
   features: {
     clientCredentials: { enabled: true },
     devInteractions: { enabled: false },
@@ -90,7 +90,7 @@ const provider = new Provider(issuer, {
 });
 provider.on('server_error', (ctx, error) => console.error('oidc-provider server_error', error));
 provider.on('grant.error', (ctx, error) => console.error('oidc-provider grant.error', error.message,
-  error.error_description ?? ''));
+  error.error_description ?? '', error.error_detail ?? ''));
 
 const api = async (req, res) => {
   const send = (status, body) => {
