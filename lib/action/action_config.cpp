@@ -132,6 +132,7 @@ status read_key_fields(const boost::json::object& cfg, action_config& c) {
                            std::pair{"clientCertificateKey", &c.client_certificate_key}}) {
     if (auto s = read_string(cfg, name, *out); !s) return s;
     if (detail::trim(*out).empty()) out->clear();
+    if (out == &c.key_id) *out = std::string(detail::trim(*out));
   }
   const bool needs_no_secret = method_is(c.client_authentication, "private_key_jwt") ||
                                method_is(c.client_authentication, "tls_client_auth");

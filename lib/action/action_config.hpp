@@ -28,7 +28,8 @@
 //   "requestTimeout '0' must be greater than 0 and at most 1140 seconds (19 minutes)",
 //   "maxResponseSize '1.5' is not a positive integer number of bytes",
 //   "errorTolerance 'x' is not one of noErrors, notFoundOnly, none, manual, reboundCodes".
-// No message ever contains the value of username, password or tokens.
+// No message ever contains the value of username, password, tokens, privateKey
+// or clientCertificateKey.
 #pragma once
 
 #include "action/error_tolerance.hpp"

@@ -17,6 +17,10 @@
 // redaction comes before the cut, so a secret across byte 1000 is never quoted
 // in part (detail/redact.hpp).
 //
+// With a clientCertificate in the credential the action makes an HTTP client of its
+// own that presents it (mutual TLS, SPEC section 7) to the token endpoint and the
+// API; the runtime's client, which also talks to the platform, never does.
+//
 // One instance serves every message of a step; process() may run for many
 // messages at once on one executor thread.
 #pragma once
