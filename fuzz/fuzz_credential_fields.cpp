@@ -2,7 +2,8 @@
 // parse_scopes, parse_client_auth, and the form codec (form_decode, parse_form, form_encode),
 // then the token request built from them. Invariants: form_decode(form_encode(x)) == x; scopes
 // are trimmed, non-empty and comma-free; property keys are non-empty, unique and not reserved;
-// the request body parses back to what was put in; only one authentication method is used.
+// the request body parses back to what was put in; only one authentication method is used
+// (key-based methods send no secret, client_id and a client assertion exactly once).
 #include "fuzz_support.hpp"
 #include "oauth2/token_request.hpp"
 
@@ -38,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz_check(keys.insert(k).second, "additional property key repeated");
   }
 
-  for (auto auth : {oauth2::client_auth::basic, oauth2::client_auth::body}) {
+  for (auto auth : {oauth2::client_auth::basic, oauth2::client_auth::body, oauth2::client_auth::private_key_jwt,
+                    oauth2::client_auth::client_secret_jwt, oauth2::client_auth::tls_client_auth}) {
     oauth2::client_credentials c;
     c.token_url = "https://auth.example.com/token";
     c.client_id = "client id";
@@ -47,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     c.additional_properties = *props;
     c.auth = auth;
     (void)oauth2::validate_credentials(c);
-    auto req = oauth2::build_token_request(c);
+    auto req = oauth2::build_token_request(c, "header.claims.signature");
     auto form = oauth2::parse_form(req.body);
     fuzz_check(!form.empty() && form[0].first == "grant_type" && form[0].second == "client_credentials",
                "grant_type not first");
@@ -56,8 +58,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     bool has_body_secret = false;
     for (const auto& [name, value] : form) has_body_secret |= name == "client_secret";
     fuzz_check(!(has_basic && has_body_secret), "two client authentication methods");
+    if (auth != oauth2::client_auth::basic && auth != oauth2::client_auth::body) {
+      fuzz_check(!has_basic && !has_body_secret, "a secret sent beside a key-based method");
+    }
+    const bool assertion = oauth2::uses_client_assertion(auth);
+    std::size_t client_ids = 0, assertions = 0;
+    for (const auto& [name, value] : form) {
+      client_ids += name == "client_id";
+      assertions += name == "client_assertion";
+    }
+    if (auth != oauth2::client_auth::basic) fuzz_check(client_ids == 1, "client_id not sent exactly once");
+    if (assertion) fuzz_check(assertions == 1, "client_assertion not sent exactly once");
     for (const auto& [k, v] : *props) {
-      if (auth == oauth2::client_auth::body && k == "client_id") continue;
+      if (auth != oauth2::client_auth::basic && k == "client_id") continue;
+      if (assertion && (k == "client_assertion" || k == "client_assertion_type")) continue;
       bool found = false;
       for (const auto& [name, value] : form) found |= name == k && value == v;
       fuzz_check(found, "additional property missing from the request body");
