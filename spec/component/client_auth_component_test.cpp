@@ -11,12 +11,16 @@
 
 #include "recording_sink.hpp"
 #include "support/async_run.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
 #include "support/http_server.hpp"
 #include "support/jws_check.hpp"
 #include "support/test_ca.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -181,6 +185,36 @@ TEST_F(client_auth_test, an_api_requiring_a_client_certificate_accepts_the_actio
   testing::run_async(io, (*without)->process(json::object{{"body", input}}, refused));
   EXPECT_EQ(refused.of("error").size(), 1u) << refused.all_text();
   EXPECT_EQ(api_server.request_count(), 1u) << "no request got through without a certificate";
+}
+
+// serve verifyCredentials (src/sail/entry_points.cpp) with tls_client_auth: the token request
+// presents the certificate; the result posted to the platform, over TLS that asks for a client
+// certificate, presents none (the platform is never offered the customer's certificate).
+TEST_F(client_auth_test, verify_credentials_presents_the_certificate_to_the_token_endpoint_only) {
+  http_server token_server([](const recorded_request&) { return token_reply(); }, server_identity(true));
+  auto platform_identity = server_identity(true);
+  platform_identity.client_certificate_optional = true;
+  http_server platform([](const recorded_request&) { return reply::json(200, "{}"); }, platform_identity);
+  const auto identity = client_identity("P-384");
+  testing::temp_dir dir;
+  json::object cfg{{"tokenUrl", token_server.base_url() + "/token"},
+                   {"username", "mtls-client"},
+                   {"clientAuthentication", "tls_client_auth"},
+                   {"clientCertificate", identity.certificate_chain_pem},
+                   {"clientCertificateKey", identity.private_key_pem}};
+  testing::child_process verify(OAUTH2_REST_BINARY, {"serve", "verifyCredentials"},
+                                {{"ELASTICIO_CFG", json::serialize(cfg)},
+                                 {"ELASTICIO_POST_RESULT_URL", platform.base_url() + "/result"},
+                                 {"ELASTICIO_API_USERNAME", "u"}, {"ELASTICIO_API_KEY", "k"},
+                                 {"SSL_CERT_FILE", ca.write_certificate(dir.path()).string()}},
+                                dir.path());
+  ASSERT_EQ(verify.wait(60s).value_or(-2), 0) << verify.err() << verify.out();
+  ASSERT_EQ(token_server.request_count(), 1u) << verify.out();
+  EXPECT_EQ(token_server.requests()[0].client_certificate_subject, "mtls client P-384");
+  ASSERT_EQ(platform.request_count(), 1u);
+  const auto posted = platform.requests()[0];
+  EXPECT_EQ(json::parse(posted.body).at("data").at("verified"), true) << posted.body;
+  EXPECT_EQ(posted.client_certificate_subject, "") << "the platform was offered the client certificate";
 }
 
 // --- private_key_jwt on the wire ---

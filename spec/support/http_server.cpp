@@ -319,7 +319,8 @@ http_server::http_server(handler h, std::optional<tls_identity> tls, unsigned sh
     context.use_private_key(asio::buffer(tls->private_key_pem), ssl::context::pem);
     if (!tls->client_ca_pem.empty()) {
       context.add_certificate_authority(asio::buffer(tls->client_ca_pem));
-      context.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+      context.set_verify_mode(tls->client_certificate_optional ? ssl::verify_peer
+                                                               : ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
     }
   }
   auto& acceptor = impl_->acceptor_;

@@ -70,6 +70,9 @@ struct tls_identity {
   // Set on a server's identity: the handshake requires a client certificate issued by this CA
   // (mutual TLS); a client without one is refused before any request.
   std::string client_ca_pem;
+  // With client_ca_pem: ask for a client certificate but accept a client without one (its
+  // requests then record an empty client_certificate_subject).
+  bool client_certificate_optional = false;
 };
 
 class http_server {
