@@ -5,7 +5,8 @@
 // scopes are trimmed, non-empty and comma-free; property keys are non-empty and not reserved
 // (a key may repeat); in the JSON form each key's last occurrence is what read_json holds for
 // it; read_json_members agrees with read_json; the request body carries every property in
-// order; only one authentication method is used.
+// order; only one authentication method is used (key-based methods send no secret, client_id
+// and a client assertion exactly once).
 #include "fuzz_support.hpp"
 #include "oauth2/token_request.hpp"
 #include "util/json_members.hpp"
@@ -105,7 +106,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (starts_json(text)) check_json_form(text, *props);
 
-  for (auto auth : {oauth2::client_auth::basic, oauth2::client_auth::body}) {
+  for (auto auth : {oauth2::client_auth::basic, oauth2::client_auth::body, oauth2::client_auth::private_key_jwt,
+                    oauth2::client_auth::client_secret_jwt, oauth2::client_auth::tls_client_auth}) {
     oauth2::client_credentials c;
     c.token_url = "https://auth.example.com/token";
     c.client_id = "client id";
@@ -114,7 +116,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     c.additional_properties = *props;
     c.auth = auth;
     (void)oauth2::validate_credentials(c);
-    auto req = oauth2::build_token_request(c);
+    auto req = oauth2::build_token_request(c, "header.claims.signature");
     auto form = oauth2::parse_form(req.body);
     fuzz_check(!form.empty() && form[0].first == "grant_type" && form[0].second == "client_credentials",
                "grant_type not first");
@@ -123,12 +125,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     bool has_body_secret = false;
     for (const auto& [name, value] : form) has_body_secret |= name == "client_secret";
     fuzz_check(!(has_basic && has_body_secret), "two client authentication methods");
+    if (auth != oauth2::client_auth::basic && auth != oauth2::client_auth::body) {
+      fuzz_check(!has_basic && !has_body_secret, "a secret sent beside a key-based method");
+    }
+    const bool assertion = oauth2::uses_client_assertion(auth);
+    std::size_t client_ids = 0, assertions = 0;
+    for (const auto& [name, value] : form) {
+      client_ids += name == "client_id";
+      assertions += name == "client_assertion";
+    }
+    if (auth != oauth2::client_auth::basic) fuzz_check(client_ids == 1, "client_id not sent exactly once");
+    if (assertion) fuzz_check(assertions == 1, "client_assertion not sent exactly once");
     // Every property, in order, right after grant_type and scope (client_id in body mode is the
     // credential's own, sent once at the end).
     std::size_t at = 1;
     if (at < form.size() && form[at].first == "scope" && !scopes.empty()) ++at;
     for (const auto& [k, v] : *props) {
-      if (auth == oauth2::client_auth::body && k == "client_id") continue;
+      if (auth != oauth2::client_auth::basic && k == "client_id") continue;
+      if (assertion && (k == "client_assertion" || k == "client_assertion_type")) continue;
       fuzz_check(at < form.size() && form[at].first == k && form[at].second == v,
                  "additional property missing from the request body or out of order");
       ++at;

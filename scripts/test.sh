@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test: installs what is missing, builds, installs the reference runtime from npm, runs the
+# Every test: installs what is missing, builds, installs the reference runtime and the OpenID
+# provider oidc-provider from npm, runs the
 # whole suite with CTest (the broker tests start and stop their own RabbitMQ on loopback), then
 # the same suite under AddressSanitizer+UBSan and under ThreadSanitizer, each fuzz target briefly
 # on its committed corpus, and every benchmark once with tiny sizes (so none of them rots).
@@ -15,6 +16,9 @@ step "build"
 "$root/scripts/build.sh"
 export OAUTH2_REST_REFERENCE_RUNTIME="$root/build/reference-runtime"
 "$root/scripts/install-reference-runtime.sh" "$OAUTH2_REST_REFERENCE_RUNTIME"
+# The OpenID provider of the client-authentication end-to-end test (spec/component/oidc_provider_test.cpp).
+export OAUTH2_REST_TEST_SERVERS="$root/build/test-servers"
+"$root/scripts/install-test-servers.sh" "$OAUTH2_REST_TEST_SERVERS"
 
 step "test suite"
 summary="$root/build/ctest-summary.txt"

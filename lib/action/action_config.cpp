@@ -199,6 +199,35 @@ status read_paging(const boost::json::object& cfg, action_config& c) {
   return read_whole_number(cfg, "maxPages", 1, max_pages_limit, c.max_pages);
 }
 
+// clientAuthentication as the OAuth2 module reads it (case-insensitive, blanks
+// trimmed), for the fields each method needs; unknown values are its to report.
+bool method_is(std::string_view raw, std::string_view name) {
+  const auto value = detail::trim(raw);
+  if (value.size() != name.size()) return false;
+  for (std::size_t i = 0; i < value.size(); ++i)
+    if (detail::to_lower(value[i]) != name[i]) return false;
+  return true;
+}
+
+// The fields of SPEC section 7 and the ones the chosen method cannot do without.
+status read_key_fields(const boost::json::object& cfg, action_config& c) {
+  for (auto [name, out] : {std::pair{"privateKey", &c.private_key}, std::pair{"keyId", &c.key_id},
+                           std::pair{"clientCertificate", &c.client_certificate},
+                           std::pair{"clientCertificateKey", &c.client_certificate_key}}) {
+    if (auto s = read_string(cfg, name, *out); !s) return s;
+    if (detail::trim(*out).empty()) out->clear();
+    if (out == &c.key_id) *out = std::string(detail::trim(*out));
+  }
+  const bool needs_no_secret = method_is(c.client_authentication, "private_key_jwt") ||
+                               method_is(c.client_authentication, "tls_client_auth");
+  if (c.client_secret.empty() && !needs_no_secret) return detail::invalid("password is required");
+  if (method_is(c.client_authentication, "private_key_jwt") && c.private_key.empty())
+    return detail::invalid("privateKey is required for private_key_jwt");
+  if (method_is(c.client_authentication, "tls_client_auth") && c.client_certificate.empty())
+    return detail::invalid("clientCertificate is required for tls_client_auth");
+  return ok;
+}
+
 }  // namespace
 
 result<action_config> parse_action_config(const boost::json::object& cfg) {
@@ -210,7 +239,6 @@ result<action_config> parse_action_config(const boost::json::object& cfg) {
   if (detail::trim(c.client_id).empty()) return detail::invalid("username is required");
 
   if (auto s = read_string(cfg, "password", c.client_secret); !s) return std::move(s).error();
-  if (c.client_secret.empty()) return detail::invalid("password is required");
 
   if (auto s = read_url(cfg, "baseUrl", false, c.base_url); !s) return std::move(s).error();
   if (auto s = read_string(cfg, "scopes", c.scopes); !s) return std::move(s).error();
@@ -218,6 +246,7 @@ result<action_config> parse_action_config(const boost::json::object& cfg) {
     return std::move(s).error();
   if (auto s = read_string(cfg, "clientAuthentication", c.client_authentication); !s)
     return std::move(s).error();
+  if (auto s = read_key_fields(cfg, c); !s) return std::move(s).error();
 
   if (auto s = read_refresh_on_status(cfg, c.refresh_on_status); !s) return std::move(s).error();
 

@@ -2,13 +2,18 @@
 // (credential keys plus the action's fields; SPEC section 1). Pure: no I/O.
 //
 // Credential keys: tokenUrl (required, absolute http(s) URL), username
-// (required, the client id), password (required, the client secret), baseUrl
+// (required, the client id), password (the client secret: required unless
+// clientAuthentication is private_key_jwt or tls_client_auth), baseUrl
 // (optional, absolute http(s) URL when set), scopes, additionalProperties,
 // clientAuthentication (kept raw: the OAuth2 module parses them), tokens (a
 // JSON string, or an object which is stored as its JSON text), refreshOnStatus
 // (CSV of API status codes 400..599 that mean "token no longer valid", e.g.
 // "401,419"; a JSON number is taken as one code; empty or absent: 401. 401 is
-// always in the set: the list widens the RFC 6750 rule, never removes it).
+// always in the set: the list widens the RFC 6750 rule, never removes it);
+// privateKey, keyId, clientCertificate, clientCertificateKey (SPEC section 7;
+// kept as they are, oauth2/client_keys.hpp loads them). private_key_jwt needs
+// privateKey and tls_client_auth needs clientCertificate: "privateKey is
+// required for private_key_jwt".
 // Action fields: errorTolerance (see error_tolerance.hpp), requestTimeout
 // (seconds, default 60, > 0 and <= 1140, the platform's 19-minute ceiling;
 // fractions allowed, rounded to the millisecond), maxResponseSize (bytes, a
@@ -27,7 +32,8 @@
 //   "maxResponseSize '1.5' is not a positive integer number of bytes",
 //   "errorTolerance 'x' is not one of noErrors, notFoundOnly, none, manual, reboundCodes",
 //   "refreshOnStatus 'abc' is not an HTTP status code (expected a comma-separated list such as 401,419)".
-// No message ever contains the value of username, password or tokens.
+// No message ever contains the value of username, password, tokens, privateKey
+// or clientCertificateKey.
 #pragma once
 
 #include "action/error_tolerance.hpp"
@@ -49,7 +55,9 @@ struct action_config {
   std::string token_url, client_id, client_secret, base_url, tokens;
   std::string scopes;                 // raw CSV as configured
   std::string additional_properties;  // raw CSV as configured
-  std::string client_authentication;  // raw ("basic"/"body"/"")
+  std::string client_authentication;  // raw ("basic"/"body"/"private_key_jwt"/...)
+  // SPEC section 7, raw PEM text as configured (secrets, except the certificate and key id).
+  std::string private_key, key_id, client_certificate, client_certificate_key;
   tolerance error_tolerance = tolerance::no_errors;
   std::chrono::milliseconds request_timeout{60'000};  // SPEC: 60 s default
   std::size_t max_response_size = 20'971'520;         // SPEC: 20 MiB default
@@ -76,6 +84,10 @@ inline constexpr std::string_view config_keys[] = {
     "scopes",
     "additionalProperties",
     "clientAuthentication",
+    "privateKey",
+    "keyId",
+    "clientCertificate",
+    "clientCertificateKey",
     "tokens",
     "refreshOnStatus",
     "errorTolerance",

@@ -11,6 +11,7 @@
 #include "action/retry_policy.hpp"
 #include "action/url_join.hpp"
 #include "http/content_coding.hpp"
+#include "oauth2/client_keys.hpp"
 #include "oauth2/token_request.hpp"
 #include "oauth2/www_authenticate.hpp"
 #include "util/log.hpp"
@@ -205,39 +206,70 @@ result<oauth2::client_credentials> make_credentials(const action_config& config)
   auto auth = oauth2::parse_client_auth(config.client_authentication);
   if (!auth) return std::move(auth).error();
   creds.auth = *auth;
+  creds.key_id = config.key_id;
+  if (!config.private_key.empty() || !config.client_certificate.empty() || !config.client_certificate_key.empty()) {
+    auto keys = oauth2::load_client_keys(config.private_key, config.client_certificate, config.client_certificate_key);
+    if (!keys) return std::move(keys).error();
+    if (creds.auth == oauth2::client_auth::private_key_jwt && keys->has_certificate() &&
+        !keys->signing_key_matches_certificate) {
+      return failure{make_error_code(oauth2::input_error::bad_credential_field),
+                     "privateKey does not match clientCertificate (the assertion's x5t headers name that "
+                     "certificate)"};
+    }
+    creds.keys = std::make_shared<const oauth2::client_keys>(std::move(keys).value());
+  }
   return creds;
+}
+
+result<std::unique_ptr<http::client>> make_client_certificate_http(asio::any_io_executor executor,
+                                                                   const oauth2::client_credentials& creds,
+                                                                   const tls_context_factory& make_tls,
+                                                                   http::client_config config) {
+  if (!creds.keys || !creds.keys->has_certificate()) return std::unique_ptr<http::client>();
+  auto context = make_tls ? make_tls() : http::make_default_tls_context();
+  if (auto installed = oauth2::install_client_certificate(context->native_handle(), *creds.keys); !installed)
+    return std::move(installed).error();
+  return std::make_unique<http::client>(std::move(executor), std::move(context), std::move(config));
 }
 
 result<std::unique_ptr<http_request_action>> http_request_action::create(http::client& http,
                                                                          const json::object& cfg,
                                                                          std::vector<std::string> runtime_secrets,
-                                                                         std::shared_ptr<oauth2::token_store> store) {
+                                                                         std::shared_ptr<oauth2::token_store> store,
+                                                                         const tls_context_factory& make_tls) {
   auto config = parse_action_config(cfg);
   if (!config) return std::move(config).error();
   auto creds = make_credentials(*config);
   if (!creds) return std::move(creds).error();
+  auto own_http = make_client_certificate_http(http.get_executor(), *creds, make_tls, http.config());
+  if (!own_http) return std::move(own_http).error();
 
   json::object keys;
   for (const char* key : credential_keys)
     if (auto* v = cfg.if_contains(key)) keys[key] = *v;
 
   auto initial = oauth2::parse_stored_tokens(config->tokens);
-  return std::unique_ptr<http_request_action>(new http_request_action(http, std::move(config).value(),
+  return std::unique_ptr<http_request_action>(new http_request_action(http, std::move(own_http).value(),
+                                                                      std::move(config).value(),
                                                                       std::move(creds).value(), std::move(initial),
                                                                       std::move(keys), std::move(runtime_secrets),
                                                                       std::move(store)));
 }
 
-http_request_action::http_request_action(http::client& http, action_config config,
-                                         oauth2::client_credentials creds,
+http_request_action::http_request_action(http::client& http, std::unique_ptr<http::client> own_http,
+                                         action_config config, oauth2::client_credentials creds,
                                          std::optional<oauth2::token> initial, json::object keys,
                                          std::vector<std::string> runtime_secrets,
                                          std::shared_ptr<oauth2::token_store> store)
-    : http_(http),
+    : own_http_(std::move(own_http)),
+      http_(own_http_ ? *own_http_ : http),
       config_(std::move(config)),
-      tokens_(std::make_unique<oauth2::token_client>(http, std::move(creds), std::move(initial), std::move(store))),
+      tokens_(std::make_unique<oauth2::token_client>(http_, std::move(creds), std::move(initial), std::move(store))),
       keys_(std::move(keys)) {
   add_forms(secret_forms_, config_.client_secret);
+  // Never sent to the API, but a gateway quoting the credential would then be quoted back.
+  add_forms(secret_forms_, config_.private_key);
+  add_forms(secret_forms_, config_.client_certificate_key);
   for (const auto& s : runtime_secrets) add_forms(secret_forms_, s);
 }
 

@@ -34,6 +34,10 @@
 // redaction comes before the cut, so a secret across byte 1000 is never quoted
 // in part (detail/redact.hpp).
 //
+// With a clientCertificate in the credential the action makes an HTTP client of its
+// own that presents it (mutual TLS, SPEC section 7) to the token endpoint and the
+// API; the runtime's client, which also talks to the platform, never does.
+//
 // One instance serves every message of a step; process() may run for many
 // messages at once on one executor thread.
 #pragma once
@@ -48,6 +52,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,8 +87,25 @@ inline constexpr const char* credential_keys[] = {
 inline constexpr const char* secret_credential_keys[] = {"password", "privateKey", "clientCertificateKey"};
 
 // The token client's view of a configuration: Scopes, Additional Properties
-// and Client Authentication parsed; fails naming the bad field.
+// and Client Authentication parsed, privateKey / clientCertificate /
+// clientCertificateKey loaded (oauth2/client_keys.hpp); fails naming the bad
+// field. With private_key_jwt and a clientCertificate, privateKey must be the
+// certificate's key (the x5t headers name the certificate).
 result<oauth2::client_credentials> make_credentials(const action_config& config);
+
+// Makes the TLS context a client of the action's own starts from: in the product
+// http::make_default_tls_context (the system trust store); tests trust their own CA.
+using tls_context_factory = std::function<std::shared_ptr<boost::asio::ssl::context>()>;
+
+// Mutual TLS (SPEC section 7): when the credential holds a clientCertificate, an HTTP client of
+// its own whose TLS context presents it, for the token endpoint and the API; null otherwise.
+// The runtime's platform client (API, object storage) must never be offered the customer's
+// certificate, so it is never given one. config: the client settings to keep (the proxies of
+// the client it stands in for).
+result<std::unique_ptr<http::client>> make_client_certificate_http(boost::asio::any_io_executor executor,
+                                                                   const oauth2::client_credentials& creds,
+                                                                   const tls_context_factory& make_tls = {},
+                                                                   http::client_config config = {});
 
 // The data event's message for an API response: {id (a new UUID), attachments,
 // body: {statusCode, headers, body, bodyEncoding?}, headers, metadata}.
@@ -97,10 +119,13 @@ class http_request_action {
   // Fails with a message naming the first bad field.
   // store: where other holders of the credential leave their tokens (oauth2/token_store.hpp),
   // read before asking the token endpoint; none in local mode.
+  // http: the runtime's client, used unless the credential holds a clientCertificate; then the
+  // action makes its own on the same executor (make_client_certificate_http with make_tls).
   static result<std::unique_ptr<http_request_action>> create(http::client& http,
                                                              const boost::json::object& cfg,
                                                              std::vector<std::string> runtime_secrets = {},
-                                                             std::shared_ptr<oauth2::token_store> store = nullptr);
+                                                             std::shared_ptr<oauth2::token_store> store = nullptr,
+                                                             const tls_context_factory& make_tls = {});
 
   boost::asio::awaitable<void> process(boost::json::object message, event_sink& events);
 
@@ -109,9 +134,10 @@ class http_request_action {
   const boost::json::object& keys() const { return keys_; }
 
  private:
-  http_request_action(http::client& http, action_config config, oauth2::client_credentials creds,
-                      std::optional<oauth2::token> initial, boost::json::object keys,
-                      std::vector<std::string> runtime_secrets, std::shared_ptr<oauth2::token_store> store);
+  http_request_action(http::client& http, std::unique_ptr<http::client> own_http, action_config config,
+                      oauth2::client_credentials creds, std::optional<oauth2::token> initial,
+                      boost::json::object keys, std::vector<std::string> runtime_secrets,
+                      std::shared_ptr<oauth2::token_store> store);
   void report_new_token(const oauth2::token& t, event_sink& events);
 
   // One message's state across its pages and retries.
@@ -127,7 +153,9 @@ class http_request_action {
   boost::asio::awaitable<call_outcome> call_api(const api_request& req, const std::string& url,
                                                 bool with_token, message_state& state, event_sink& events);
 
-  http::client& http_;
+  // Before http_ and tokens_, which use it: destroyed after them.
+  std::unique_ptr<http::client> own_http_;  // the mutual TLS client, if a certificate is configured
+  http::client& http_;  // own_http_ or the runtime's
   action_config config_;
   std::unique_ptr<oauth2::token_client> tokens_;
   boost::json::object keys_;

@@ -872,6 +872,9 @@ asio::awaitable<result<response>> client::send(request req, request_options opti
   }
 }
 
+asio::any_io_executor client::get_executor() const { return impl_->state_->executor; }
+const client_config& client::config() const { return impl_->state_->config; }
+
 client_stats client::stats() const { return impl_->state_->stats; }
 
 void client::close_idle() { impl_->state_->close_idle(); }

@@ -129,6 +129,11 @@ class client {
 
   boost::asio::awaitable<result<response>> send(request req, request_options options = {});
 
+  // The executor given at construction (a second client for the same thread is made on it).
+  boost::asio::any_io_executor get_executor() const;
+  // What it was made with (a client for the same calls with another TLS identity copies it).
+  const client_config& config() const;
+
   client_stats stats() const;
   // Closes every pooled idle connection.
   void close_idle();

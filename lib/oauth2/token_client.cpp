@@ -2,12 +2,15 @@
 #include "oauth2/token_client.hpp"
 
 #include "http/content_coding.hpp"
+#include "oauth2/client_assertion.hpp"
 #include "util/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -70,16 +73,47 @@ std::chrono::milliseconds backoff(int attempt, std::optional<std::chrono::millis
   return hint ? std::max(*hint, own) : own;
 }
 
-std::string describe_answer(const http::response& r, const token_error_details& d) {
+// Every occurrence of each secret (as sent, form-encoded, and JSON-escaped) replaced by [REDACTED].
+std::string redacted(std::string text, const std::vector<std::string_view>& secrets) {
+  for (auto secret : secrets) {
+    if (secret.empty()) continue;
+    std::string escaped = boost::json::serialize(boost::json::value(secret));
+    escaped = escaped.substr(1, escaped.size() - 2);
+    for (const std::string& form : {std::string(secret), form_encode(secret), escaped}) {
+      for (auto at = text.find(form); at != std::string::npos; at = text.find(form, at)) {
+        text.replace(at, form.size(), "[REDACTED]");
+        at += 10;
+      }
+    }
+  }
+  return text;
+}
+
+std::string describe_answer(const http::response& r, const token_error_details& d,
+                            const std::vector<std::string_view>& secrets) {
   std::string text = std::to_string(r.status);
   if (!r.reason.empty()) text += " " + r.reason;
   // The body itself is never quoted: in body authentication mode a careless
-  // server may echo the request, and with it the client secret.
+  // server may echo the request, and with it the client secret. The error
+  // description is the server's text too, so what we sent is taken out of it.
   if (!d.error.empty()) {
     text += ": " + d.error;
     if (!d.error_description.empty()) text += " (" + d.error_description + ")";
   }
-  return text;
+  return redacted(std::move(text), secrets);
+}
+
+// The client assertion for one token request (a new jti each time), or "" when the method has none.
+result<std::string> assertion_for(const client_credentials& c) {
+  const assertion_subject subject{c.client_id, c.token_url, c.key_id, std::chrono::system_clock::now()};
+  if (c.auth == client_auth::client_secret_jwt) return make_secret_assertion(c.client_secret, subject);
+  if (c.auth == client_auth::private_key_jwt) {
+    if (!c.keys) {
+      return failure{make_error_code(input_error::bad_credential_field), "privateKey is required for private_key_jwt"};
+    }
+    return make_private_key_assertion(*c.keys, subject);
+  }
+  return std::string();
 }
 
 }  // namespace
@@ -180,14 +214,6 @@ asio::awaitable<result<std::shared_ptr<const token>>> token_client::fetch(
   const auto deadline = steady::now() + timeout;
   const std::string where = "token request to " + http::url_without_credentials(credentials_.token_url);
 
-  auto parts = build_token_request(credentials_);
-  http::request request;
-  request.method = boost::beast::http::verb::post;
-  request.url = credentials_.token_url;
-  for (auto& [name, value] : parts.headers) request.headers.push_back({name, value});
-  http::add_default_accept_encoding(request.headers);  // as the API requests (SPEC 3)
-  request.body = std::move(parts.body);
-
   asio::steady_timer pause(co_await asio::this_coro::executor);
   std::string last_problem = "no attempt fitted in the request timeout";
   int attempt = 0;
@@ -199,6 +225,19 @@ asio::awaitable<result<std::shared_ptr<const token>>> token_client::fetch(
     options.timeout = remaining;
     options.follow_redirects = false;
     options.max_response_body = max_token_response;
+    // Built for every attempt: a client assertion is good for one request only (its jti must not
+    // repeat, RFC 7523 3), and a server may have recorded it even when it answered 5xx.
+    auto assertion = assertion_for(credentials_);
+    if (!assertion) co_return failure{assertion.error().code, where + " failed: " + assertion.error().message};
+    auto parts = build_token_request(credentials_, *assertion);
+    http::request request;
+    request.method = boost::beast::http::verb::post;
+    request.url = credentials_.token_url;
+    for (auto& [name, value] : parts.headers) request.headers.push_back({name, value});
+    http::add_default_accept_encoding(request.headers);  // as the API requests (SPEC 3)
+    request.body = std::move(parts.body);
+    const std::vector<std::string_view> sent_secrets{credentials_.client_secret, *assertion};
+
     const auto sent_at = clock::now();
     ++requests_sent_;
     ++made;
@@ -229,9 +268,11 @@ asio::awaitable<result<std::shared_ptr<const token>>> token_client::fetch(
     } else {
       // An error answer counts by its status; a body that cannot be decoded only loses its error code.
       if (!http::decode_response_content(*answer, max_token_response)) answer->body.clear();
+      // Before parsing, which shortens long descriptions: a secret cut in two would no longer match.
+      answer->body = redacted(std::move(answer->body), sent_secrets);
       auto content_type = http::find_header(answer->headers, "Content-Type").value_or("");
       auto details = parse_token_error(content_type, answer->body);
-      last_problem = describe_answer(*answer, details);
+      last_problem = describe_answer(*answer, details, sent_secrets);
       if (!retryable_status(answer->status)) {
         co_return failure{make_error_code(token_errc::rejected), where + " was refused: " + last_problem};
       }

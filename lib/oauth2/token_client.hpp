@@ -21,6 +21,10 @@
 //   requesting one; such a token is not reported as fetched (it is saved already).
 // - A plain-http token URL works but is logged as a warning once: the client
 //   secret would cross the network in clear.
+// - With private_key_jwt or client_secret_jwt every attempt (retries and renewals
+//   included) carries a client assertion made for it (client_assertion.hpp): a
+//   jti is never sent twice. The secret and the assertion sent are redacted from
+//   the server's error text before it is parsed or quoted.
 //
 // Use from the thread of the executor that runs the given http::client.
 #pragma once

@@ -246,24 +246,33 @@ result<client_auth> parse_client_auth(std::string_view text) {
   const auto value = trim(text);
   if (value.empty() || iequals(value, "basic") || iequals(value, "client_secret_basic")) return client_auth::basic;
   if (iequals(value, "body") || iequals(value, "client_secret_post")) return client_auth::body;
-  return field_error("clientAuthentication: " + quoted(value) + " is not supported (expected basic or body)");
+  if (iequals(value, "private_key_jwt")) return client_auth::private_key_jwt;
+  if (iequals(value, "client_secret_jwt")) return client_auth::client_secret_jwt;
+  if (iequals(value, "tls_client_auth")) return client_auth::tls_client_auth;
+  return field_error("clientAuthentication: " + quoted(value) +
+                     " is not supported (expected basic, body, private_key_jwt, client_secret_jwt or tls_client_auth)");
 }
 
 status validate_credentials(const client_credentials& c) {
   if (trim(c.token_url).empty()) return field_error("tokenUrl is empty: set the token endpoint's URL");
   if (c.client_id.empty()) return field_error("username is empty: set the OAuth2 client id");
-  if (c.auth == client_auth::body) {
+  if (c.auth != client_auth::basic) {
     for (const auto& [key, value] : c.additional_properties) {
       if (key == "client_id") {
-        return field_error(
-            "additionalProperties: key 'client_id' repeats the username in body client authentication; remove it");
+        return field_error("additionalProperties: key 'client_id' repeats the username in " +
+                           std::string(c.auth == client_auth::body ? "body" : "this") +
+                           " client authentication; remove it");
+      }
+      if (uses_client_assertion(c.auth) && (key == "client_assertion" || key == "client_assertion_type")) {
+        return field_error("additionalProperties: key " + quoted(key) +
+                           " is reserved: the component makes the client assertion");
       }
     }
   }
   return ok;
 }
 
-token_http_request build_token_request(const client_credentials& c) {
+token_http_request build_token_request(const client_credentials& c, std::string_view client_assertion) {
   token_http_request request;
   request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
   request.headers.emplace_back("Accept", "application/json");
@@ -283,13 +292,20 @@ token_http_request build_token_request(const client_credentials& c) {
     scope += item;
   }
   if (!scope.empty()) append_param(request.body, "scope", scope);  // RFC 6749 3.2: empty means omitted
+  const bool assertion = uses_client_assertion(c.auth);
   for (const auto& [key, value] : c.additional_properties) {
-    if (c.auth == client_auth::body && key == "client_id") continue;  // sent below, exactly once
+    if (c.auth != client_auth::basic && key == "client_id") continue;  // sent below, exactly once
+    if (assertion && (key == "client_assertion" || key == "client_assertion_type")) continue;
     append_param(request.body, key, value);
   }
-  if (c.auth == client_auth::body) {
-    append_param(request.body, "client_id", c.client_id);
-    if (!c.client_secret.empty()) append_param(request.body, "client_secret", c.client_secret);
+  if (c.auth != client_auth::basic) append_param(request.body, "client_id", c.client_id);
+  if (c.auth == client_auth::body && !c.client_secret.empty()) {
+    append_param(request.body, "client_secret", c.client_secret);
+  }
+  if (assertion) {
+    // RFC 7523 2.2; client_id too, as RFC 7521 4.2 allows and several servers want.
+    append_param(request.body, "client_assertion_type", client_assertion_type);
+    append_param(request.body, "client_assertion", client_assertion);
   }
   return request;
 }

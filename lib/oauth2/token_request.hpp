@@ -12,12 +12,16 @@
 //   grant_type=client_credentials&scope=client+users&audience=https%3A%2F%2Fapi.example.com
 //
 // The client authenticates with exactly one method per request (RFC 6749
-// section 2.3): the Basic header, or client_id/client_secret in the body.
+// section 2.3): the Basic header, client_id/client_secret in the body, a
+// client assertion in the body (private_key_jwt, client_secret_jwt: RFC 7523
+// 2.2), or only client_id in the body with the TLS client certificate proving
+// it (tls_client_auth: RFC 8705 2.1).
 #pragma once
 
 #include "oauth2/input_error.hpp"
 #include "util/result.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,7 +34,20 @@ namespace oauth2_rest::oauth2 {
 enum class client_auth {
   basic,  // HTTP Basic with form-encoded id and secret (RFC 6749 section 2.3.1); servers MUST support it
   body,   // client_id and client_secret in the form body ("client_secret_post")
+  private_key_jwt,    // a client assertion signed with privateKey (RFC 7523 2.2, OIDC Core 9)
+  client_secret_jwt,  // a client assertion signed with HMAC SHA-256 and the client secret
+  tls_client_auth,    // the TLS client certificate (RFC 8705 2.1); client_id in the body
 };
+
+// Whether the method signs a client assertion (client_assertion.hpp) for each request.
+inline bool uses_client_assertion(client_auth a) {
+  return a == client_auth::private_key_jwt || a == client_auth::client_secret_jwt;
+}
+
+// client_assertion_type of RFC 7523 2.2.
+inline constexpr std::string_view client_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+struct client_keys;  // client_keys.hpp: privateKey and clientCertificate, loaded
 
 struct client_credentials {
   std::string token_url;      // credential field "tokenUrl"
@@ -39,6 +56,8 @@ struct client_credentials {
   std::vector<std::string> scopes;  // parse_scopes(field "scopes")
   std::vector<std::pair<std::string, std::string>> additional_properties;  // parse_additional_properties(...)
   client_auth auth = client_auth::basic;
+  std::string key_id;                        // credential field "keyId": the assertion's kid
+  std::shared_ptr<const client_keys> keys;   // set when privateKey or clientCertificate is
 };
 
 // --- application/x-www-form-urlencoded (RFC 6749 Appendix B, WHATWG URL "urlencoded") ---
@@ -91,12 +110,15 @@ result<std::vector<std::pair<std::string, std::string>>> parse_additional_proper
 
 // Field "clientAuthentication", case-insensitive, surrounding blanks ignored:
 // "" or "basic" (or "client_secret_basic") -> basic; "body" (or
-// "client_secret_post") -> body. Anything else is an error naming the value.
+// "client_secret_post") -> body; "private_key_jwt", "client_secret_jwt" and
+// "tls_client_auth" as they are named. Anything else is an error naming the value.
 result<client_auth> parse_client_auth(std::string_view text);
 
-// Checks what parse_* cannot see alone: tokenUrl and username are non-empty,
-// and in body mode additionalProperties does not carry client_id (it would
-// repeat the Username in the body). Error code: bad_credential_field.
+// Checks what parse_* cannot see alone: tokenUrl and username are non-empty;
+// in the modes that send client_id in the body (all but basic)
+// additionalProperties does not carry client_id (it would repeat the Username),
+// and with a client assertion not client_assertion or client_assertion_type
+// either. Error code: bad_credential_field.
 status validate_credentials(const client_credentials& c);
 
 // --- the request ---
@@ -106,14 +128,18 @@ struct token_http_request {
   // and in basic mode Authorization: Basic base64(form_encode(id) ":" form_encode(secret)).
   std::vector<std::pair<std::string, std::string>> headers;
   // grant_type=client_credentials[&scope=a+b][&k=v...], then in body mode
-  // &client_id=..[&client_secret=..] (client_secret omitted when empty, RFC 6749 2.3.1).
+  // &client_id=..[&client_secret=..] (client_secret omitted when empty, RFC 6749 2.3.1);
+  // with a client assertion &client_id=..&client_assertion_type=urn:ietf:params:oauth:
+  // client-assertion-type:jwt-bearer&client_assertion=..; in tls_client_auth &client_id=..
   std::string body;
 };
 
-// The POST to c.token_url. Never both authentication methods. In body mode an
-// additional property "client_id" is not sent (the credential's client id is);
-// validate_credentials reports that conflict to the user.
-// The result holds the secret: never log it.
-token_http_request build_token_request(const client_credentials& c);
+// The POST to c.token_url. Never both authentication methods. In the modes
+// that send client_id in the body an additional property "client_id" is not
+// sent (the credential's client id is); validate_credentials reports that
+// conflict to the user. `client_assertion`: the JWT made for this request
+// (client_assertion.hpp), used when uses_client_assertion(c.auth).
+// The result holds the secret or the assertion: never log it.
+token_http_request build_token_request(const client_credentials& c, std::string_view client_assertion = {});
 
 }  // namespace oauth2_rest::oauth2

@@ -219,4 +219,14 @@ bool is_canonical_base64(std::string_view text) {
   return decode_canonical(text, out);
 }
 
+std::string base64url_encode(std::string_view bytes) {
+  std::string text = base64_encode(bytes);
+  while (!text.empty() && text.back() == '=') text.pop_back();
+  for (auto& c : text) {
+    if (c == '+') c = '-';
+    else if (c == '/') c = '_';
+  }
+  return text;
+}
+
 }  // namespace oauth2_rest

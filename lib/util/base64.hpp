@@ -23,6 +23,8 @@
 namespace oauth2_rest {
 
 std::string base64_encode(std::string_view bytes);
+// base64url without padding (RFC 4648 section 5; RFC 7515 section 2, as JWS uses it).
+std::string base64url_encode(std::string_view bytes);
 // The bytes Node decodes from `text`. Always has a value (the optional is kept for the
 // callers written when decoding could fail).
 std::optional<std::string> base64_decode(std::string_view text);

@@ -234,5 +234,31 @@ TEST(config_keys, every_key_listed_is_read_by_parse_action_config) {
   }
 }
 
+// SPEC section 7: the key fields, and the fields each client authentication method needs.
+TEST(parse_action_config, key_fields_are_read_and_each_method_needs_its_field) {
+  auto c = parsed(cfg_with(R"({"privateKey":"PEM-1","keyId":" k1 ","clientCertificate":"PEM-2",
+                              "clientCertificateKey":"PEM-3","clientAuthentication":"private_key_jwt"})"));
+  EXPECT_EQ(c.private_key, "PEM-1");
+  EXPECT_EQ(c.key_id, "k1");
+  EXPECT_EQ(c.client_certificate, "PEM-2");
+  EXPECT_EQ(c.client_certificate_key, "PEM-3");
+
+  auto without_password = [](std::string extra) {
+    auto cfg = cfg_with(extra);
+    cfg.erase("password");
+    return cfg;
+  };
+  EXPECT_TRUE(parse_action_config(without_password(R"({"clientAuthentication":"private_key_jwt","privateKey":"k"})")));
+  EXPECT_TRUE(parse_action_config(without_password(R"({"clientAuthentication":"TLS_client_auth","clientCertificate":"c"})")));
+  EXPECT_EQ(error_of(without_password(R"({"clientAuthentication":"client_secret_jwt"})")), "password is required");
+  EXPECT_EQ(error_of(without_password(R"({"clientAuthentication":"body"})")), "password is required");
+  EXPECT_EQ(error_of(cfg_with(R"({"clientAuthentication":"private_key_jwt","privateKey":"  "})")),
+            "privateKey is required for private_key_jwt");
+  EXPECT_EQ(error_of(cfg_with(R"({"clientAuthentication":" tls_client_auth "})")),
+            "clientCertificate is required for tls_client_auth");
+  EXPECT_EQ(error_of(cfg_with(R"({"privateKey":{"d":"secret-key-bytes"}})")), "privateKey must be a string");
+  EXPECT_EQ(error_of(cfg_with(R"({"clientCertificateKey":12})")), "clientCertificateKey must be a string");
+}
+
 }  // namespace
 }  // namespace oauth2_rest::action

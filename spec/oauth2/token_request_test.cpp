@@ -254,7 +254,7 @@ TEST(parse_client_auth, accepts_basic_body_and_empty) {
 TEST(parse_client_auth, names_an_unknown_value) {
   auto parsed = oauth2::parse_client_auth("header");
   ASSERT_FALSE(parsed);
-  EXPECT_EQ(parsed.error().message, "clientAuthentication: 'header' is not supported (expected basic or body)");
+  EXPECT_EQ(parsed.error().message, "clientAuthentication: 'header' is not supported (expected basic, body, private_key_jwt, client_secret_jwt or tls_client_auth)");
   EXPECT_EQ(parsed.error().code, oauth2::input_error::bad_credential_field);
 }
 

@@ -406,6 +406,107 @@ TEST_F(secrets_test, https_token_url_is_not_warned_about) {
   EXPECT_EQ(r.err.find("plain http"), std::string::npos);
 }
 
+// Keys and client assertions (SPEC 7): private_key_jwt (with the certificate for x5t and mutual
+// TLS) and tls_client_auth in local mode at TRACE level, through a token endpoint that first
+// refuses quoting the whole request (the assertion) in its error_description, and an API
+// gateway that echoes the request's headers and the credential's keys into its error body.
+// Neither the private key, the certificate key, nor any assertion sent appears in stdout or
+// stderr; updateKeys shows privateKey and clientCertificateKey as [REDACTED].
+TEST_F(secrets_test, no_private_key_certificate_key_or_client_assertion_in_local_mode_output_or_logs) {
+  testing::test_ca ca;
+  testing::test_ca::leaf_options options;
+  options.common_name = "secrets signing client";
+  const auto signing = ca.issue(options);
+  options.key_type = "RSA";
+  options.common_name = "secrets tls client";
+  const auto tls = ca.issue(options);
+  std::vector<std::string> assertions;
+  int token_calls = 0;
+  std::vector<std::string> quoted_keys;  // the keys of the run's credential, which the gateway quotes
+  testing::http_server server(
+      [&](const recorded_request& r) {
+        std::lock_guard lock(mutex);
+        if (r.path() == "/oauth/token") {
+          for (auto& [k, v] : oauth2::parse_form(r.body))
+            if (k == "client_assertion") assertions.push_back(v);
+          if (++token_calls == 1) {
+            return reply::json(400, json::serialize(json::object{{"error", "invalid_client"},
+                                                                 {"error_description", "cannot use " + r.body}}));
+          }
+          return reply::json(200, R"({"access_token":"secrets-at-)" + std::to_string(token_calls) +
+                                      R"(","token_type":"Bearer","expires_in":3600})");
+        }
+        if (r.path() == "/api/echo-error") {
+          std::string body = "gateway refused; headers:";
+          for (const auto& h : r.headers) body += " " + h.name + ": " + h.value + ";";
+          body += " keys:";
+          for (const auto& key : quoted_keys) body += " " + key + " " + json::serialize(json::value(key));
+          return reply::text(400, body);
+        }
+        return reply::json(200, R"({"ok":true})");
+      },
+      ca.issue());
+  const std::map<std::string, std::string> env{{"SSL_CERT_FILE", ca.write_certificate(dir.path()).string()}};
+  const std::string messages = R"({"id":"refused","body":{"url":"/items","method":"GET"}})" "\n"
+                               R"({"id":"data","body":{"url":"/items","method":"GET"}})" "\n"
+                               R"({"id":"echo","body":{"url":"/echo-error","method":"GET"}})" "\n";
+  {
+    std::lock_guard lock(mutex);
+    quoted_keys = {signing.private_key_pem};
+  }
+  auto jwt_path = write_config(config({{"tokenUrl", server.base_url() + "/oauth/token"},
+                                       {"baseUrl", server.base_url() + "/api"},
+                                       {"clientAuthentication", "private_key_jwt"},
+                                       {"privateKey", signing.private_key_pem},
+                                       {"clientCertificate", signing.certificate_chain_pem},
+                                       {"keyId", "k1"}}));
+  auto jwt = local(jwt_path, messages, env);
+  ASSERT_EQ(jwt.exit_code, 0) << jwt.err;
+  EXPECT_NE(jwt.out.find("invalid_client"), std::string::npos) << "the token endpoint's refusal was reported";
+  EXPECT_NE(jwt.out.find("gateway refused"), std::string::npos) << "the echoing gateway was quoted";
+  EXPECT_NE(jwt.out.find(R"("privateKey":"[REDACTED]")"), std::string::npos) << jwt.out;
+
+  std::filesystem::remove(jwt_path);
+  {
+    std::lock_guard lock(mutex);
+    quoted_keys = {tls.private_key_pem};
+  }
+  auto tls_path = write_config(config({{"tokenUrl", server.base_url() + "/oauth/token"},
+                                       {"baseUrl", server.base_url() + "/api"},
+                                       {"clientAuthentication", "tls_client_auth"},
+                                       {"password", ""},
+                                       {"clientCertificate", tls.certificate_chain_pem},
+                                       {"clientCertificateKey", tls.private_key_pem}}));
+  auto mtls = local(tls_path, R"({"id":"echo","body":{"url":"/echo-error","method":"GET"}})" "\n", env);
+  ASSERT_EQ(mtls.exit_code, 0) << mtls.err;
+  EXPECT_NE(mtls.out.find(R"("clientCertificateKey":"[REDACTED]")"), std::string::npos) << mtls.out;
+  EXPECT_NE(mtls.out.find("gateway refused"), std::string::npos);
+
+  std::vector<std::pair<std::string, std::string>> needles;
+  for (const auto* key : {&signing.private_key_pem, &tls.private_key_pem}) {
+    // Every base64 line of each key's body.
+    std::size_t at = key->find('\n') + 1;
+    for (std::size_t end = key->find('\n', at); end != std::string::npos && key->compare(at, 5, "-----") != 0;
+         at = end + 1, end = key->find('\n', at)) {
+      needles.emplace_back(key == &tls.private_key_pem ? "certificate key line" : "private key line",
+                           key->substr(at, end - at));
+    }
+  }
+  {
+    std::lock_guard lock(mutex);
+    ASSERT_GE(assertions.size(), 2u);
+    for (const auto& a : assertions) {
+      needles.emplace_back("client assertion", a);
+      needles.emplace_back("client assertion signature", a.substr(a.rfind('.') + 1));
+    }
+  }
+  EXPECT_NE(jwt.err.find("obtained a new access token"), std::string::npos) << "logs expected";
+  expect_no_secret("private_key_jwt stdout", jwt.out, needles);
+  expect_no_secret("private_key_jwt stderr", jwt.err, needles);
+  expect_no_secret("tls_client_auth stdout", mtls.out, needles);
+  expect_no_secret("tls_client_auth stderr", mtls.err, needles);
+}
+
 // Local mode against a TLS token endpoint and API whose certificate must be refused: an error
 // event, no token issued, no API call.
 class secrets_tls_test : public secrets_test {

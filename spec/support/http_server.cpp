@@ -13,6 +13,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -190,8 +193,13 @@ struct http_server::impl {
     beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(tcp_stream), *tls_context_);
     tls_stream.next_layer().expires_after(idle_read_timeout);
     auto [ec] = co_await tls_stream.async_handshake(ssl::stream_base::server, use_tuple);
-    if (ec) co_return;  // e.g. the client refused our certificate
-    co_await serve(tls_stream, id);
+    if (ec) co_return;  // e.g. the client refused our certificate, or had none to give
+    std::string subject;
+    if (X509* peer = SSL_get0_peer_certificate(tls_stream.native_handle())) {
+      char name[256] = {};
+      if (X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, name, sizeof name) > 0) subject = name;
+    }
+    co_await serve(tls_stream, id, subject);
   }
 
   reply decide(const recorded_request& request) {
@@ -217,7 +225,7 @@ struct http_server::impl {
   }
 
   template <class Stream>
-  asio::awaitable<void> serve(Stream& stream, std::size_t id) {
+  asio::awaitable<void> serve(Stream& stream, std::size_t id, std::string client_subject = {}) {
     beast::flat_buffer buffer;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
@@ -248,6 +256,7 @@ struct http_server::impl {
       request.body = std::move(message.body());
       request.connection_id = id;
       request.received_at = std::chrono::steady_clock::now();
+      request.client_certificate_subject = client_subject;
       const bool head = message.method() == bhttp::verb::head;
       const bool client_wants_close = !message.keep_alive();
 
@@ -313,6 +322,11 @@ http_server::http_server(handler h, std::optional<tls_identity> tls, unsigned sh
     context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3);
     context.use_certificate_chain(asio::buffer(tls->certificate_chain_pem));
     context.use_private_key(asio::buffer(tls->private_key_pem), ssl::context::pem);
+    if (!tls->client_ca_pem.empty()) {
+      context.add_certificate_authority(asio::buffer(tls->client_ca_pem));
+      context.set_verify_mode(tls->client_certificate_optional ? ssl::verify_peer
+                                                               : ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    }
   }
   auto& acceptor = impl_->acceptor_;
   const tcp::endpoint endpoint(asio::ip::address_v4::loopback(), port);

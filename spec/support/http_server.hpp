@@ -30,6 +30,8 @@ struct recorded_request {
   std::string body;
   std::size_t connection_id = 0;  // 1 for the first accepted connection, 2 for the next, ...
   std::chrono::steady_clock::time_point received_at;  // when the server had read the whole request
+  // TLS with client_ca_pem: the common name of the certificate the client presented.
+  std::string client_certificate_subject;
 
   // Case-insensitive; empty when absent.
   std::string header(std::string_view name) const;
@@ -66,6 +68,12 @@ using handler = std::function<reply(const recorded_request&)>;
 struct tls_identity {
   std::string certificate_chain_pem;
   std::string private_key_pem;
+  // Set on a server's identity: the handshake requires a client certificate issued by this CA
+  // (mutual TLS); a client without one is refused before any request.
+  std::string client_ca_pem;
+  // With client_ca_pem: ask for a client certificate but accept a client without one (its
+  // requests then record an empty client_certificate_subject).
+  bool client_certificate_optional = false;
 };
 
 class http_server {

@@ -29,9 +29,12 @@ void check(bool ok, const char* what) {
   if (!ok) throw std::runtime_error(std::string("test CA: ") + what + " failed");
 }
 
-pkey_ptr make_key() {
-  pkey_ptr key(EVP_EC_gen("P-256"));
-  check(key != nullptr, "EC P-256 key generation");
+pkey_ptr make_key(const std::string& type = "P-256") {
+  pkey_ptr key;
+  if (type == "RSA") key.reset(EVP_RSA_gen(2048));
+  else if (type == "Ed25519") key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  else key.reset(EVP_EC_gen(type.c_str()));
+  check(key != nullptr, "key generation");
   return key;
 }
 
@@ -110,7 +113,7 @@ x509_ptr make_certificate(const certificate_request& req) {
   } else {
     add_extension(x, &context, NID_basic_constraints, "critical,CA:FALSE");
     add_extension(x, &context, NID_key_usage, "critical,digitalSignature");
-    add_extension(x, &context, NID_ext_key_usage, "serverAuth");
+    add_extension(x, &context, NID_ext_key_usage, "serverAuth,clientAuth");
   }
   // The subject key id first: a self-signed certificate's authority key id refers to it.
   add_extension(x, &context, NID_subject_key_identifier, "hash");
@@ -149,9 +152,11 @@ test_ca::~test_ca() = default;
 std::string test_ca::certificate_pem() const { return to_pem(impl_->certificate_.get()); }
 
 tls_identity test_ca::issue(const leaf_options& options) const {
-  pkey_ptr key = make_key();
+  pkey_ptr key = make_key(options.key_type);
   certificate_request req;
-  req.common_name = options.dns_names.empty() ? "oauth2-rest test server" : options.dns_names.front();
+  req.common_name = !options.common_name.empty() ? options.common_name
+                    : options.dns_names.empty()  ? "oauth2-rest test server"
+                                                 : options.dns_names.front();
   req.subject_key = key.get();
   req.issuer = impl_->certificate_.get();
   req.issuer_key = impl_->key_.get();

@@ -26,8 +26,12 @@ class test_ca {
     std::vector<std::string> dns_names{"localhost"};
     std::vector<std::string> ip_addresses{"127.0.0.1"};
     bool expired = false;  // notAfter in the past
+    // The leaf's key: "P-256", "P-384", "RSA" (2048 bits) or "Ed25519".
+    std::string key_type = "P-256";
+    std::string common_name;  // default: the first DNS name
   };
-  // A leaf certificate signed by this CA (chain = leaf + CA).
+  // A leaf certificate signed by this CA (chain = leaf + CA), for TLS servers and clients
+  // (extended key usage serverAuth and clientAuth); its key is PKCS#8 PEM.
   tls_identity issue(const leaf_options& options) const;
   tls_identity issue() const { return issue(leaf_options{}); }
 

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <tuple>
 
 namespace oauth2_rest::cli {
@@ -107,7 +108,13 @@ class oneshot_run {
     // The action's client: proxies from the environment, as `process` and `sail` have them.
     http::client_config client_config;
     client_config.proxy = http::proxy_config_from_process_environment();
-    http::client http(io.get_executor(), client_config);
+    // With a clientCertificate, a client of its own that presents it (mutual TLS), as the action has.
+    auto mtls = action::make_client_certificate_http(io.get_executor(), *creds, {}, client_config);
+    if (!mtls) return fail(mtls.error().message);
+    std::unique_ptr<http::client> own_http = std::move(mtls).value();
+    std::optional<http::client> plain_http;
+    if (!own_http) plain_http.emplace(io.get_executor(), client_config);
+    http::client& http = own_http ? *own_http : *plain_http;
     oauth2::token_client tokens(http, std::move(creds).value(), std::move(initial), std::move(store));
     asio::co_spawn(
         io,

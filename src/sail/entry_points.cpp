@@ -164,6 +164,7 @@ int run_verify_credentials() {
   std::string reason;
   boost::system::error_code ec;
   auto cfg = read_json(cfg_text, ec);
+  std::unique_ptr<http::client> mtls_http;  // before tokens: destroyed after it
   std::optional<oauth2::token_client> tokens;
   if (ec || !cfg.is_object()) {
     reason = "ELASTICIO_CFG is not a JSON object";
@@ -173,9 +174,17 @@ int run_verify_credentials() {
     reason = creds.error().message;
   } else {
     // A real token request, ignoring any stored token: the point is to prove the credentials.
-    tokens.emplace(action_http, std::move(creds).value());
-    auto token = run_to_completion(io, tokens->get(config->request_timeout));
-    if (!token) reason = token.error().message;
+    // With a clientCertificate it goes through a client of its own that presents it (mutual
+    // TLS); the platform calls below keep the runtime's client, which never does.
+    auto own_http = action::make_client_certificate_http(io.get_executor(), *creds, {}, action_http.config());
+    if (!own_http) {
+      reason = own_http.error().message;
+    } else {
+      mtls_http = std::move(own_http).value();
+      tokens.emplace(mtls_http ? *mtls_http : action_http, std::move(creds).value());
+      auto token = run_to_completion(io, tokens->get(config->request_timeout));
+      if (!token) reason = token.error().message;
+    }
   }
   bool verified = reason.empty();
   log::info(verified ? "credentials verified" : "credentials not verified",
