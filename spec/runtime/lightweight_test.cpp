@@ -355,8 +355,9 @@ class fetch_fault_test : public lightweight_test {
  protected:
   // One lightweight input the worker cannot fetch: an error record naming the object id, the
   // action never run (no empty-body call), the input rejected.
+  std::unique_ptr<testing::child_process> w;
   void expect_fetch_failure(std::map<std::string, std::string> extra = {}) {
-    auto w = start(std::move(extra));
+    w = start(std::move(extra));
     const auto calls = api.api_requests();
     auto id = publish_lightweight({{"url", "/items/1"}, {"method", "GET"}}, "M1");
     auto got = take(error_queue);
@@ -371,6 +372,12 @@ class fetch_fault_test : public lightweight_test {
 TEST_F(fetch_fault_test, storage_down) {
   storage.down();
   expect_fetch_failure();
+  // Back up: the next lightweight message is processed with its body.
+  storage.up();
+  publish_lightweight({{"url", "/items/1"}, {"method", "GET"}}, "M2");
+  auto got = take(data_queue);
+  ASSERT_TRUE(got) << w->out();
+  EXPECT_EQ(decrypt_text(got->body).at("body").at("body").at("name").as_string(), "Anvil");
 }
 
 TEST_F(fetch_fault_test, storage_answering_5xx_is_retried_twice_then_an_error) {
