@@ -40,7 +40,7 @@ constexpr const char* iv = "iv=any16_symbols";
 constexpr const char* storage_token = "storage-token-secret";
 constexpr const char* id_header = "x-ipaas-object-storage-id";
 
-class lightweight_test : public ::testing::Test {
+class lightweight_messages : public ::testing::Test {
  protected:
   testing::temp_dir dir;
   testing::demo_api api;
@@ -204,7 +204,7 @@ class lightweight_test : public ::testing::Test {
 
 // --- output -------------------------------------------------------------------------------------
 
-TEST_F(lightweight_test, an_output_over_the_threshold_is_stored_and_the_message_carries_its_id) {
+TEST_F(lightweight_messages, an_output_over_the_threshold_is_stored_and_the_message_carries_its_id) {
   auto w = start(emitting("1000"));
   publish({{"body", {{"url", "/big?n=5000"}, {"method", "GET"}}}}, "M1");
   auto got = take(data_queue);
@@ -230,7 +230,7 @@ TEST_F(lightweight_test, an_output_over_the_threshold_is_stored_and_the_message_
   EXPECT_EQ(w->out().find(storage_token), std::string::npos) << "storage token in the logs";
 }
 
-TEST_F(lightweight_test, an_output_under_the_threshold_is_sent_inline) {
+TEST_F(lightweight_messages, an_output_under_the_threshold_is_sent_inline) {
   auto w = start(emitting("3000"));
   publish({{"body", {{"url", "/big?n=5000"}, {"method", "GET"}}}}, "M1");  // over: stored
   auto big = take(data_queue);
@@ -248,7 +248,7 @@ TEST_F(lightweight_test, an_output_under_the_threshold_is_sent_inline) {
 }
 
 // Node's boolean rule (sailor-nodejs lib/settings.js): "" and "false" are off, anything else on.
-TEST_F(lightweight_test, emit_lightweight_false_is_off_and_0_is_on) {
+TEST_F(lightweight_messages, emit_lightweight_false_is_off_and_0_is_on) {
   {
     auto w = start({{"ELASTICIO_EMIT_LIGHTWEIGHT_MESSAGE", "false"}, {"ELASTICIO_OBJECT_STORAGE_SIZE_THRESHOLD", "10"}});
     publish({{"body", {{"url", "/big?n=5000"}, {"method", "GET"}}}}, "M1");
@@ -266,7 +266,7 @@ TEST_F(lightweight_test, emit_lightweight_false_is_off_and_0_is_on) {
   expect_acked();
 }
 
-TEST_F(lightweight_test, passthrough_bodies_already_stored_are_reused_and_the_own_entry_refers_to_the_body) {
+TEST_F(lightweight_messages, passthrough_bodies_already_stored_are_reused_and_the_own_entry_refers_to_the_body) {
   {
     std::lock_guard lock(mutex);
     is_passthrough = true;
@@ -296,7 +296,7 @@ TEST_F(lightweight_test, passthrough_bodies_already_stored_are_reused_and_the_ow
 
 // --- faults: storing an output ------------------------------------------------------------------
 
-class store_fault_test : public lightweight_test {
+class lightweight_store_fault : public lightweight_messages {
  protected:
   // Runs one message whose output must be stored; expects an error record and the input rejected.
   void expect_store_failure(std::map<std::string, std::string> extra = {}) {
@@ -312,31 +312,31 @@ class store_fault_test : public lightweight_test {
   }
 };
 
-TEST_F(store_fault_test, storage_down) {
+TEST_F(lightweight_store_fault, storage_down) {
   storage.down();
   expect_store_failure();
 }
 
-TEST_F(store_fault_test, storage_answering_5xx_is_retried_twice_then_an_error) {
+TEST_F(lightweight_store_fault, storage_answering_5xx_is_retried_twice_then_an_error) {
   storage.fail_next(100, 503);
   expect_store_failure();
   EXPECT_EQ(storage.request_count("POST"), 3u);
   EXPECT_EQ(storage.object_count(), 0u);
 }
 
-TEST_F(store_fault_test, storage_slower_than_the_timeout_is_retried_then_an_error) {
+TEST_F(lightweight_store_fault, storage_slower_than_the_timeout_is_retried_then_an_error) {
   storage.slow(1500ms);
   expect_store_failure({{"REQUEST_TIMEOUT", "500"}});
   EXPECT_EQ(storage.request_count("POST"), 3u);
 }
 
-TEST_F(store_fault_test, storage_refusing_with_4xx_is_an_error_at_once) {
+TEST_F(lightweight_store_fault, storage_refusing_with_4xx_is_an_error_at_once) {
   storage.fail_next(1, 403);
   expect_store_failure();
   EXPECT_EQ(storage.request_count("POST"), 1u);
 }
 
-TEST_F(lightweight_test, a_store_answering_5xx_then_success_within_the_retries_is_processed_normally) {
+TEST_F(lightweight_messages, a_store_answering_5xx_then_success_within_the_retries_is_processed_normally) {
   storage.fail_next(2, 502);
   auto w = start(emitting("1000"));
   publish({{"body", {{"url", "/big?n=5000"}, {"method", "GET"}}}}, "M1");
@@ -351,7 +351,7 @@ TEST_F(lightweight_test, a_store_answering_5xx_then_success_within_the_retries_i
 
 // --- faults: fetching an input's body -----------------------------------------------------------
 
-class fetch_fault_test : public lightweight_test {
+class lightweight_fetch_fault : public lightweight_messages {
  protected:
   // One lightweight input the worker cannot fetch: an error record naming the object id, the
   // action never run (no empty-body call), the input rejected.
@@ -369,7 +369,7 @@ class fetch_fault_test : public lightweight_test {
   }
 };
 
-TEST_F(fetch_fault_test, storage_down) {
+TEST_F(lightweight_fetch_fault, storage_down) {
   storage.down();
   expect_fetch_failure();
   // Back up: the next lightweight message is processed with its body.
@@ -380,25 +380,25 @@ TEST_F(fetch_fault_test, storage_down) {
   EXPECT_EQ(decrypt_text(got->body).at("body").at("body").at("name").as_string(), "Anvil");
 }
 
-TEST_F(fetch_fault_test, storage_answering_5xx_is_retried_twice_then_an_error) {
+TEST_F(lightweight_fetch_fault, storage_answering_5xx_is_retried_twice_then_an_error) {
   storage.fail_next(100, 500);
   expect_fetch_failure();
   EXPECT_EQ(storage.request_count("GET"), 3u);
 }
 
-TEST_F(fetch_fault_test, storage_slower_than_the_timeout_is_retried_then_an_error) {
+TEST_F(lightweight_fetch_fault, storage_slower_than_the_timeout_is_retried_then_an_error) {
   storage.slow(1500ms);
   expect_fetch_failure({{"REQUEST_TIMEOUT", "500"}});
   EXPECT_EQ(storage.request_count("GET"), 3u);
 }
 
-TEST_F(fetch_fault_test, an_unknown_object_is_an_error_at_once) {
+TEST_F(lightweight_fetch_fault, an_unknown_object_is_an_error_at_once) {
   storage.answer_not_found(true);
   expect_fetch_failure();
   EXPECT_EQ(storage.request_count("GET"), 1u);
 }
 
-TEST_F(lightweight_test, a_fetch_answering_5xx_then_success_within_the_retries_is_processed_normally) {
+TEST_F(lightweight_messages, a_fetch_answering_5xx_then_success_within_the_retries_is_processed_normally) {
   storage.fail_next(2, 503);
   auto w = start();
   publish_lightweight({{"url", "/items/1"}, {"method", "GET"}}, "M1");
@@ -413,7 +413,7 @@ TEST_F(lightweight_test, a_fetch_answering_5xx_then_success_within_the_retries_i
 
 // --- interop with the reference runtime ---------------------------------------------------------
 
-TEST_F(lightweight_test, the_reference_runtime_emits_a_lightweight_message_that_we_read) {
+TEST_F(lightweight_messages, the_reference_runtime_emits_a_lightweight_message_that_we_read) {
   auto run_js = reference_run_js();
   ASSERT_FALSE(run_js.empty()) << "set OAUTH2_REST_REFERENCE_RUNTIME (scripts/install-reference-runtime.sh)";
   auto w = start();
@@ -440,7 +440,7 @@ TEST_F(lightweight_test, the_reference_runtime_emits_a_lightweight_message_that_
   expect_acked();
 }
 
-TEST_F(lightweight_test, we_emit_a_lightweight_message_that_the_reference_runtime_reads) {
+TEST_F(lightweight_messages, we_emit_a_lightweight_message_that_the_reference_runtime_reads) {
   auto run_js = reference_run_js();
   ASSERT_FALSE(run_js.empty()) << "set OAUTH2_REST_REFERENCE_RUNTIME (scripts/install-reference-runtime.sh)";
   auto e = emitting("100");
