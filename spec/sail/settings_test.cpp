@@ -377,6 +377,37 @@ TEST(settings, object_storage_variables) {
   EXPECT_EQ(s.object_storage_token, "tok");
 }
 
+TEST(settings, lightweight_output_variables_as_the_reference_reads_them) {
+  auto m = complete_env();
+  settings d = load_settings(lookup(m));
+  EXPECT_FALSE(d.emit_lightweight_message);
+  EXPECT_EQ(d.object_storage_size_threshold, 1048576u);  // sailor-nodejs lib/settings.js: bytes
+  EXPECT_EQ(d.object_storage_retries, 2);                // maester-client: RETRIES_COUNT default
+  EXPECT_EQ(d.object_storage_timeout_ms, 10000);         // REQUEST_TIMEOUT default
+  // Node's boolean rule: "" and "false" are off, anything else (even "0") is on.
+  for (auto [value, on] : {std::pair{"true", true}, std::pair{"1", true}, std::pair{"0", true},
+                           std::pair{"no", true}, std::pair{"false", false}, std::pair{"", false}}) {
+    m["ELASTICIO_EMIT_LIGHTWEIGHT_MESSAGE"] = value;
+    EXPECT_EQ(load_settings(lookup(m)).emit_lightweight_message, on) << value;
+  }
+  m["ELASTICIO_OBJECT_STORAGE_SIZE_THRESHOLD"] = "100";
+  EXPECT_EQ(load_settings(lookup(m)).object_storage_size_threshold, 100u);
+  m["ELASTICIO_OBJECT_STORAGE_SIZE_THRESHOLD"] = "1MB";
+  EXPECT_NE(error_of(m).find("ELASTICIO_OBJECT_STORAGE_SIZE_THRESHOLD"), std::string::npos);
+  m.erase("ELASTICIO_OBJECT_STORAGE_SIZE_THRESHOLD");
+  // The maester client's own variables: parseInt || default, out of range -> default; never fatal.
+  for (auto [value, retries] : {std::pair{"4", 4}, std::pair{"1", 1}, std::pair{"0", 2}, std::pair{"5", 2},
+                                std::pair{"-1", 2}, std::pair{"x", 2}, std::pair{"3 tries", 3}}) {
+    m["REQUEST_MAX_RETRY"] = value;
+    EXPECT_EQ(load_settings(lookup(m)).object_storage_retries, retries) << value;
+  }
+  for (auto [value, ms] : {std::pair{"500", 500}, std::pair{"20000", 20000}, std::pair{"499", 10000},
+                           std::pair{"20001", 10000}, std::pair{"", 10000}, std::pair{"1500ms", 1500}}) {
+    m["REQUEST_TIMEOUT"] = value;
+    EXPECT_EQ(load_settings(lookup(m)).object_storage_timeout_ms, ms) << value;
+  }
+}
+
 // Expected values printed by lodash 4 (_.camelCase), the library Node uses.
 TEST(settings, camel_case_matches_lodash) {
   struct row {

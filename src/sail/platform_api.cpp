@@ -1,6 +1,7 @@
 // Platform API calls with retries for transient failures.
 #include "sail/platform_api.hpp"
 
+#include "sail/lightweight.hpp"
 #include "sail/service_result.hpp"
 #include "util/base64.hpp"
 #include "util/json_read.hpp"
@@ -38,7 +39,9 @@ platform_api::platform_api(http::client& http, const settings& s)
       flow_id_(s.flow_id),
       step_id_(s.step_id),
       storage_uri_(s.object_storage_uri),
-      storage_token_(s.object_storage_token) {
+      storage_token_(s.object_storage_token),
+      storage_retries_(s.object_storage_retries),
+      storage_timeout_(s.object_storage_timeout_ms) {
   while (storage_uri_ && !storage_uri_->empty() && storage_uri_->back() == '/') storage_uri_->pop_back();
 }
 
@@ -71,20 +74,48 @@ asio::awaitable<result<json::object>> platform_api::fetch_credential_keys(const 
   co_return *keys;
 }
 
-asio::awaitable<result<std::string>> platform_api::fetch_object(const std::string& id, const std::string& message_id) {
-  if (!storage_uri_ || storage_uri_->empty())
-    co_return failure{make_error_code(boost::system::errc::invalid_argument),
-                      "the message refers to object storage, but ELASTICIO_OBJECT_STORAGE_URI is not set"};
+std::optional<failure> platform_api::storage_problem() const {
+  if (storage_uri_ && !storage_uri_->empty()) return std::nullopt;
+  return failure{make_error_code(boost::system::errc::invalid_argument),
+                 "the message needs object storage, but ELASTICIO_OBJECT_STORAGE_URI is not set"};
+}
+
+http::request platform_api::storage_request(verb method, std::string path, const std::string& message_id) const {
   http::request req;
-  req.method = verb::get;
-  req.url = *storage_uri_ + "/objects/" + id;
+  req.method = method;
+  req.url = *storage_uri_ + path;
   req.headers = {{"x-request-id", "f:" + flow_id_ + ";s:" + step_id_ + ";m:" + message_id}};
   if (storage_token_) req.headers.push_back({"Authorization", "Bearer " + *storage_token_});
-  // The maester client's retries: twice, 100 ms then 200 ms apart.
-  auto answer = co_await call(req, 2, [](int attempt) { return std::chrono::milliseconds(100 << attempt); });
+  return req;
+}
+
+namespace {
+// The maester client's pause before retry n (0-based): 100 ms * 2^n (it adds up to 20 % at random).
+std::chrono::milliseconds storage_pause(int attempt) { return std::chrono::milliseconds(100 << attempt); }
+}  // namespace
+
+asio::awaitable<result<std::string>> platform_api::fetch_object(const std::string& id, const std::string& message_id) {
+  if (auto problem = storage_problem()) co_return *problem;
+  auto req = storage_request(verb::get, "/objects/" + id, message_id);
+  auto answer = co_await call(req, storage_retries_, storage_pause, storage_timeout_);
   if (!answer) co_return std::move(answer).error();
   if (answer->status != 200) co_return status_failure(req, *answer);
   co_return std::move(answer->body);
+}
+
+asio::awaitable<result<std::string>> platform_api::store_object(std::string stored, const std::string& message_id) {
+  if (auto problem = storage_problem()) co_return *problem;
+  auto req = storage_request(verb::post, "/objects", message_id);
+  // What the maester client sends for the encrypted stream: its type sniffing finds nothing in
+  // ciphertext and falls back to application/json.
+  req.headers.push_back({"Content-Type", "application/json"});
+  req.body = std::move(stored);
+  auto answer = co_await call(std::move(req), storage_retries_, storage_pause, storage_timeout_);
+  if (!answer) co_return std::move(answer).error();
+  if (answer->status < 200 || answer->status >= 300) {
+    co_return status_failure(storage_request(verb::post, "/objects", message_id), *answer);
+  }
+  co_return parse_stored_object_id(answer->body);
 }
 
 http::request platform_api::request(verb method, std::string url, std::string body) const {
@@ -98,11 +129,12 @@ http::request platform_api::request(verb method, std::string url, std::string bo
 }
 
 asio::awaitable<result<http::response>> platform_api::call(http::request req, int retries,
-                                                           std::function<std::chrono::milliseconds(int)> pause_before) {
+                                                           std::function<std::chrono::milliseconds(int)> pause_before,
+                                                           std::optional<std::chrono::milliseconds> timeout) {
   asio::steady_timer pause(co_await asio::this_coro::executor);
   for (int attempt = 0;; ++attempt) {
     http::request_options options;
-    options.timeout = timeout_;
+    options.timeout = timeout.value_or(timeout_);
     options.follow_redirects = false;
     auto answer = co_await http_.send(req, options);
     bool transient = !answer || answer->status >= 500;

@@ -43,14 +43,23 @@ class platform_api {
 
   // GET {ELASTICIO_OBJECT_STORAGE_URI}/objects/{id} with Bearer ELASTICIO_OBJECT_STORAGE_TOKEN and
   // x-request-id f:<flow>;s:<step>;m:<message id>, as the reference runtime's maester client:
-  // the stored (still encrypted) bytes. 5xx and network errors are retried twice, 100 ms and
-  // 200 ms apart; other statuses fail at once. Fails at once when no storage is configured.
+  // the stored (still encrypted) bytes. 5xx and network errors (a timeout included: REQUEST_TIMEOUT
+  // per attempt, default 10 s) are retried REQUEST_MAX_RETRY times (default twice), 100 ms,
+  // 200 ms, 400 ms... apart; other statuses fail at once. Fails at once when no storage is configured.
   boost::asio::awaitable<result<std::string>> fetch_object(const std::string& id, const std::string& message_id);
+
+  // POST {ELASTICIO_OBJECT_STORAGE_URI}/objects with `stored` (the encrypted bytes) as
+  // Content-Type application/json, the same headers and retries as fetch_object: the new
+  // object's id from the answer's objectId. Any 2xx is success (as axios); 3xx and 4xx fail at once.
+  boost::asio::awaitable<result<std::string>> store_object(std::string stored, const std::string& message_id);
 
  private:
   // Network errors and 5xx are retried `retries` times, pause_before(attempt) apart (1 s when empty).
   boost::asio::awaitable<result<http::response>> call(http::request req, int retries,
-                                                      std::function<std::chrono::milliseconds(int)> pause_before = {});
+                                                      std::function<std::chrono::milliseconds(int)> pause_before = {},
+                                                      std::optional<std::chrono::milliseconds> timeout = {});
+  std::optional<failure> storage_problem() const;
+  http::request storage_request(boost::beast::http::verb method, std::string path, const std::string& message_id) const;
   http::request request(boost::beast::http::verb method, std::string url, std::string body = {}) const;
 
   http::client& http_;
@@ -60,6 +69,8 @@ class platform_api {
   int retries_;
   std::string flow_id_, step_id_;
   std::optional<std::string> storage_uri_, storage_token_;
+  int storage_retries_;
+  std::chrono::milliseconds storage_timeout_;
   std::chrono::milliseconds timeout_{15'000};
 };
 

@@ -186,6 +186,22 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
+// REQUEST_MAX_RETRY and REQUEST_TIMEOUT as the maester client reads them (src/utils.ts):
+// parseInt(v, 10) || default, then a value outside [min, max] is the default. These names carry
+// no ELASTICIO_ prefix and may mean something else to other programs, so unlike ours they never
+// stop the worker: anything unusable is the default, as in Node.
+std::int64_t maester_number(const std::optional<std::string>& v, std::int64_t fallback, std::int64_t min,
+                            std::int64_t max) {
+  if (!v) return fallback;
+  std::string_view text = *v;
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  std::int64_t parsed = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+  if (ec != std::errc{} || parsed == 0 || parsed < min || parsed > max) return fallback;
+  return parsed;
+}
+
 }  // namespace
 
 std::string camel_case(std::string_view name) {
@@ -281,6 +297,11 @@ settings load_settings(const env_lookup& env) {
   s.api_request_retry_delay_ms = r.capped(name_of("API_REQUEST_RETRY_DELAY"), 100, 1, max_duration_ms);
   if (auto v = r.raw(name_of("OBJECT_STORAGE_URI")); v && !v->empty()) s.object_storage_uri = *v;
   if (auto v = r.raw(name_of("OBJECT_STORAGE_TOKEN")); v && !v->empty()) s.object_storage_token = *v;
+  s.emit_lightweight_message = r.boolean(name_of("EMIT_LIGHTWEIGHT_MESSAGE"), false);
+  s.object_storage_size_threshold = static_cast<std::size_t>(
+      r.integer(name_of("OBJECT_STORAGE_SIZE_THRESHOLD"), 1048576, 1, i64_max));
+  s.object_storage_retries = static_cast<int>(maester_number(r.raw("REQUEST_MAX_RETRY"), 2, 0, 4));
+  s.object_storage_timeout_ms = maester_number(r.raw("REQUEST_TIMEOUT"), 10000, 500, 20000);
 
   // Node: split on ',', trim, drop a leading ELASTICIO_, camelCase; the value
   // is the variable's own value (unset -> not sent).

@@ -85,6 +85,15 @@ struct settings {
   std::int64_t api_request_retry_delay_ms = 100;          // ELASTICIO_API_REQUEST_RETRY_DELAY, at most 24 h
   std::optional<std::string> object_storage_uri;          // ELASTICIO_OBJECT_STORAGE_URI (section 8)
   std::optional<std::string> object_storage_token;        // ELASTICIO_OBJECT_STORAGE_TOKEN
+  // Lightweight output (section 8): data bodies over the threshold go to object storage.
+  bool emit_lightweight_message = false;                  // ELASTICIO_EMIT_LIGHTWEIGHT_MESSAGE
+  std::size_t object_storage_size_threshold = 1048576;    // ELASTICIO_OBJECT_STORAGE_SIZE_THRESHOLD (bytes of body JSON)
+  // The reference's object storage client (maester-client 6.0.0, src/utils.ts) reads these two
+  // without the ELASTICIO_ prefix: retries of 5xx and network errors (0..4), and the timeout of
+  // one attempt (500..20000 ms). As there, 0, garbage and values out of range mean the default
+  // (not a start-up error: the names are not ours, other programs may set them).
+  int object_storage_retries = 2;                         // REQUEST_MAX_RETRY
+  std::int64_t object_storage_timeout_ms = 10000;         // REQUEST_TIMEOUT
 
   // ELASTICIO_ADDITIONAL_VARS_FOR_HEADERS: header name (camelCased, without
   // the ELASTICIO_ prefix) -> value, in list order, for every outgoing header

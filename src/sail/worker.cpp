@@ -2,6 +2,7 @@
 #include "sail/worker.hpp"
 
 #include "amqp/error.hpp"
+#include "sail/lightweight_output.hpp"
 #include "sail/message_codec.hpp"
 #include "sail/outgoing_headers.hpp"
 #include "sail/passthrough.hpp"
@@ -393,6 +394,18 @@ asio::awaitable<void> worker::run_message(pending& message) {
       case event::kind::data: {
         auto out = apply_passthrough(std::move(ev.message), incoming, headers, step_.is_passthrough,
                                      settings_.no_self_passthrough, settings_.step_id);
+        if (settings_.emit_lightweight_message) {
+          // Bodies over the threshold go to object storage; the message carries their ids.
+          const std::string_view own_entry =
+              step_.is_passthrough && !settings_.no_self_passthrough ? std::string_view(settings_.step_id) : "";
+          const std::string not_stored = co_await store_lightweight_bodies(
+              api_, cipher_, out, settings_.object_storage_size_threshold, own_entry, p->message_id);
+          if (!not_stored.empty()) {
+            had_error = true;
+            co_await publish_error("Error", not_stored);
+            break;
+          }
+        }
         auto id = string_header(out, "id");
         auto body = encode_message(out, settings_.protocol_version, cipher_);
         if (body.size() > settings_.outgoing_message_size_limit) {

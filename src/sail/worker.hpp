@@ -24,8 +24,10 @@
 // entry whose headers carry x-ipaas-object-storage-id is fetched from object
 // storage and decrypted before the action runs; when it cannot be, the message
 // ends in an error record ("Failed to get message body with id=...") and is
-// rejected, never run on an empty body. Emitting lightweight messages is not
-// implemented yet: outputs always carry their bodies.
+// rejected, never run on an empty body. With ELASTICIO_EMIT_LIGHTWEIGHT_MESSAGE, a data
+// output over ELASTICIO_OBJECT_STORAGE_SIZE_THRESHOLD has its bodies stored there first
+// (sail/lightweight_output.hpp); a store that fails is an error record, and the input is
+// rejected. With it off, the output path does nothing more than before.
 //
 // Up to prefetch messages are processed at once, all on one thread (the
 // executor), which also serves the message transport (message_transport.hpp).
