@@ -63,9 +63,12 @@ mkdir -p "$cache" "$ccache_dir"
 if ! pm image exists "$base"; then
   if [[ ! -s "$cache/debian-bookworm.tar" ]]; then
     say "making $base from Debian's packages (mmdebstrap, once; cached in $cache)"
-    mmdebstrap --quiet --variant=minbase --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
-      bookworm "$cache/debian-bookworm.tar.part" || fail "mmdebstrap could not make the base image"
-    mv "$cache/debian-bookworm.tar.part" "$cache/debian-bookworm.tar"
+    # Written aside and renamed, so an interrupted run leaves no half tarball to import.
+    rm -rf "$cache/debian-bookworm.part.tar"
+    mmdebstrap --quiet --format=tar --variant=minbase --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+      bookworm "$cache/debian-bookworm.part.tar" >"$cache/mmdebstrap.log" 2>&1 ||
+      { tail -n 20 "$cache/mmdebstrap.log" >&2; fail "mmdebstrap could not make the base image (log: $cache/mmdebstrap.log)"; }
+    mv "$cache/debian-bookworm.part.tar" "$cache/debian-bookworm.tar"
   fi
   pm import --quiet "$cache/debian-bookworm.tar" "$base" >/dev/null || fail "podman import of the base image"
 fi
