@@ -1,31 +1,50 @@
-# oauth2-rest platform image: build on Debian 12, run on a slim Debian 12 with only the shared
-# libraries the executable needs, as a non-root user, under tini (as the platform's images do).
+# oauth2-rest platform image.
+#
+# Stage 1 builds the executable on Debian 12 and gathers, in /rootfs, exactly what it needs at run
+# time (scripts/image/rootfs.sh): the shared libraries ldd resolves for it and for tini, the CA
+# bundle, the copyright files of every Debian package a shipped file comes from, a passwd/group
+# with the non-root user, and nsswitch.conf. Stage 2 is that tree on an empty base: no shell, no
+# package manager. It runs as uid 10001 under tini (PID 1: forwards signals, reaps zombies), as
+# the platform's own images do.
+#
+# Plain `podman build .` / `docker build .` with a registry works; scripts/image.sh builds it
+# offline (base image from Debian's packages, ccache mounted at /ccache) and checks the result.
 FROM debian:bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      cmake g++ make libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
+      cmake g++ make ccache libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
       libssl-dev librabbitmq-dev zlib1g-dev libbrotli-dev pkg-config \
+      ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt component.json ./
 COPY cmake cmake
 COPY lib lib
 COPY src src
-COPY spec spec
+# The top level always adds spec/support (the demo server's sources); only oauth2-rest is built.
+COPY spec/support spec/support
+# JOBS: parallel compile jobs (default: all cores). /ccache: a compiler cache, empty unless the
+# builder mounts one there (scripts/image.sh does), keyed on paths relative to /src.
+ARG JOBS=
+ENV CCACHE_DIR=/ccache CCACHE_BASEDIR=/src
+# ccache hashes the locale variables: scripts/image.sh passes the host's, so the host build's
+# cache entries serve this compile too. Unset unless passed.
+ARG LANG LC_ALL LC_CTYPE LC_MESSAGES
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DOAUTH2_REST_TESTS=OFF \
- && cmake --build build -j "$(nproc)" --target oauth2-rest \
+ && cmake --build build -j "${JOBS:-$(nproc)}" --target oauth2-rest \
  && strip build/oauth2-rest
+COPY scripts/image/rootfs.sh /usr/local/bin/rootfs.sh
+RUN bash /usr/local/bin/rootfs.sh /rootfs /src/build/oauth2-rest /usr/bin/tini
+COPY component.json logo.png /home-apps/
 
-FROM debian:bookworm-slim
-RUN apt-get update \
- && apt-get install -y --no-install-recommends \
-      ca-certificates tini libssl3 librabbitmq4 libboost-json1.81.0 libboost-url1.81.0 zlib1g libbrotli1 \
- && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /home/apps --create-home apps
+FROM scratch
+COPY --from=build /rootfs /
+# The home directory (writable: the token cache of `oauth2-rest token` / `request` lives there),
+# copied with --chown so its owner does not depend on whether the builder keeps ownership.
+COPY --from=build --chown=10001:10001 /home-apps /home/apps
 WORKDIR /home/apps
-COPY --from=build /src/build/oauth2-rest /usr/local/bin/oauth2-rest
-COPY component.json logo.png ./
-USER apps
+USER 10001:10001
+ENV HOME=/home/apps
 # -e 143: SIGTERM's exit status counts as success, as in the platform's own images.
 ENTRYPOINT ["/usr/bin/tini", "-v", "-e", "143", "--"]
 CMD ["oauth2-rest", "sail"]

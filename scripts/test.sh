@@ -3,7 +3,8 @@
 # provider oidc-provider from npm, runs the
 # whole suite with CTest (the broker tests start and stop their own RabbitMQ on loopback), then
 # the same suite under AddressSanitizer+UBSan and under ThreadSanitizer, each fuzz target briefly
-# on its committed corpus, and every benchmark once with tiny sizes (so none of them rots).
+# on its committed corpus, the container image built and checked (scripts/image.sh), and every
+# benchmark once with tiny sizes (so none of them rots).
 #   OAUTH2_REST_QUICK=1 runs only the first part (the plain test suite).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -32,6 +33,10 @@ if [[ "${OAUTH2_REST_QUICK:-0}" != 1 ]]; then
   "$root/scripts/test-sanitized.sh" thread
   step "fuzz targets, ${OAUTH2_REST_FUZZ_SECONDS:-10} s each"
   "$root/scripts/fuzz.sh" "${OAUTH2_REST_FUZZ_SECONDS:-10}"
+  step "container image: build and check (scripts/image.sh)"
+  image_started=$(date +%s)
+  "$root/scripts/image.sh"
+  echo "== test.sh: the image step took $(( $(date +%s) - image_started )) s" >&2
   step "benchmarks, smoke sizes"
   bash "$root/bench/run.sh" --smoke
 fi

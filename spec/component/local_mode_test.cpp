@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -502,6 +503,10 @@ TEST_F(local_mode_test, logs_are_json_lines_on_stderr) {
     for (const char* key : {"name", "hostname", "pid", "level", "msg", "time", "v"}) {
       EXPECT_TRUE(v.as_object().contains(key)) << line;
     }
+    // Bunyan's time: ISO 8601 in UTC with milliseconds, as Node's Date#toISOString writes it.
+    static const std::regex iso_time(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)");
+    const auto* time = v.as_object().if_contains("time");
+    EXPECT_TRUE(time && time->is_string() && std::regex_match(std::string(time->as_string()), iso_time)) << line;
   }
 }
 

@@ -293,7 +293,9 @@ TEST(base64, canonical_text_decodes_as_before_and_anything_else_is_not_canonical
             const std::string text = prefix + std::string{a, b, c, d};
             auto reference = reference_base64_decode(text);
             ASSERT_EQ(is_canonical_base64(text), reference.has_value()) << text;
-            if (reference) ASSERT_EQ(base64_decode(text), reference) << text;
+            if (reference) {
+              ASSERT_EQ(base64_decode(text), reference) << text;
+            }
           }
         }
 }
