@@ -149,6 +149,14 @@ result<action_config> parse_action_config(const boost::json::object& cfg) {
 
   if (auto s = read_timeout(cfg, c.request_timeout); !s) return std::move(s).error();
   if (auto s = read_max_size(cfg, c.max_response_size); !s) return std::move(s).error();
+
+  // responseAs (SPEC 9): auto (default) or attachment.
+  std::string response_as;
+  if (auto s = read_string(cfg, "responseAs", response_as); !s) return std::move(s).error();
+  response_as = std::string(detail::trim(response_as));
+  if (response_as == "attachment") c.response_as_attachment = true;
+  else if (!response_as.empty() && response_as != "auto")
+    return detail::invalid("responseAs '" + detail::clip(response_as, 100) + "' is not one of auto, attachment");
   return c;
 }
 

@@ -9,7 +9,8 @@
 // Action fields: errorTolerance (see error_tolerance.hpp), requestTimeout
 // (seconds, default 60, > 0 and <= 1140, the platform's 19-minute ceiling;
 // fractions allowed, rounded to the millisecond), maxResponseSize (bytes, a
-// positive integer, default 20971520).
+// positive integer, default 20971520), responseAs ("auto", the default, or "attachment":
+// "responseAs 'x' is not one of auto, attachment").
 //
 // Text fields reach cfg as strings, so numbers written as strings ("60",
 // "2.5") are accepted as well as JSON numbers; an empty string, null or an
@@ -45,6 +46,7 @@ struct action_config {
   tolerance error_tolerance = tolerance::no_errors;
   std::chrono::milliseconds request_timeout{60'000};  // SPEC: 60 s default
   std::size_t max_response_size = 20'971'520;         // SPEC: 20 MiB default
+  bool response_as_attachment = false;  // responseAs: "auto" (default) or "attachment" (SPEC 9)
 };
 
 // The platform's ceiling for one message (19 minutes), and so for requestTimeout.

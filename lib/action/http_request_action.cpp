@@ -1,6 +1,7 @@
 // The httpRequest action: request building, token use, one retry on 401, Error Tolerance.
 #include "action/http_request_action.hpp"
 
+#include "action/attachment_name.hpp"
 #include "action/detail/redact.hpp"
 #include "action/detail/text.hpp"
 #include "action/request_builder.hpp"
@@ -217,6 +218,41 @@ asio::awaitable<void> http_request_action::process(json::object message, event_s
     rebound = std::move(parsed).value();
   }
 
+  // SPEC 9: bodyAttachment's bytes are the request body, streamed.
+  opened_attachment body_attachment;
+  if (const auto* ref = input.if_contains("bodyAttachment");
+      ref && !ref->is_null() && !(ref->is_string() && ref->get_string().empty())) {
+    const auto* plain_body = input.if_contains("body");
+    std::string refused;
+    if (plain_body && !plain_body->is_null()) refused = "set either body or bodyAttachment, not both";
+    else if (req->method == boost::beast::http::verb::get || req->method == boost::beast::http::verb::head)
+      refused = "bodyAttachment: " + req->method_name + " requests carry no body";
+    if (!refused.empty()) {
+      events.error("InputError", refused);
+      co_return;
+    }
+    auto opened = co_await open_body_attachment(message, *ref);
+    if (!opened) {
+      events.error(opened.error().code == boost::system::errc::invalid_argument ? "InputError" : "AttachmentError",
+                   opened.error().message);
+      co_return;
+    }
+    body_attachment = std::move(opened).value();
+  }
+  std::unique_ptr<attachment_upload> upload;
+  if (config_.response_as_attachment) {
+    if (!attachments_) {
+      events.error("AttachmentError", "responseAs attachment: this runtime has no attachment storage");
+      co_return;
+    }
+    auto begun = attachments_->begin_upload();
+    if (!begun) {
+      events.error("AttachmentError", begun.error().message);
+      co_return;
+    }
+    upload = std::move(begun).value();
+  }
+
   auto token = co_await tokens_->get(config_.request_timeout);
   if (!token) {
     events.error("TokenError", token.error().message);
@@ -228,6 +264,24 @@ asio::awaitable<void> http_request_action::process(json::object message, event_s
   options.timeout = config_.request_timeout;
   options.max_response_body = config_.max_response_size;
   auto request = to_http_request(*req, *token->value);
+  if (body_attachment.body) {
+    request.body.clear();
+    request.body_stream = body_attachment.body;
+    bool typed = false;
+    for (const auto& [name, value] : req->headers) typed = typed || detail::iequals(name, "Content-Type");
+    if (!typed)
+      request.headers.push_back({"Content-Type", body_attachment.content_type.empty() ? "application/octet-stream"
+                                                                                     : body_attachment.content_type});
+  }
+  if (upload) {
+    options.sink = upload.get();
+    // The bytes are stored as received, so ask for them uncompressed unless the input asked otherwise.
+    bool asked = false;
+    for (const auto& [name, value] : req->headers) asked = asked || detail::iequals(name, "Accept-Encoding");
+    if (!asked)
+      for (auto& h : request.headers)
+        if (h.name == "Accept-Encoding") h.value = "identity";
+  }
   auto answer = co_await http_.send(request, options);
   std::shared_ptr<const oauth2::token> renewed_token;
 
@@ -249,12 +303,20 @@ asio::awaitable<void> http_request_action::process(json::object message, event_s
       if (renewed->fetched) report_new_token(*renewed->value, events);
       renewed_token = renewed->value;
       set_bearer(request, *renewed->value);
+      if (upload) {
+        if (auto reset = upload->reset(); !reset) {
+          events.error("AttachmentError", reset.error().message);
+          co_return;
+        }
+      }
       answer = co_await http_.send(std::move(request), options);
     }
   }
 
   if (!answer) {
-    events.error("RequestError", answer.error().message);
+    std::string text = answer.error().message;
+    if (upload && answer.error().code == http::error::body_too_large) text += " (maxResponseSize)";
+    events.error("RequestError", text);
     co_return;
   }
   // Built only for the texts that quote the server: the hot path (emit) never pays for it.
@@ -265,6 +327,24 @@ asio::awaitable<void> http_request_action::process(json::object message, event_s
     return detail::redactor(std::move(secrets));
   };
   const outcome verdict = decide(config_.error_tolerance, answer->status, ranges, rebound);
+  if (upload) {
+    // Stored as received (no content decoding: see responseAs in README); an error or rebound
+    // quotes its start and stores nothing.
+    if (verdict == outcome::emit) {
+      const std::string name = attachment_name(http::find_header(answer->headers, "Content-Disposition").value_or(""),
+                                               answer->url.empty() ? req->url : answer->url);
+      std::string type(http::find_header(answer->headers, "Content-Type").value_or(""));
+      if (type.empty()) type = "application/octet-stream";
+      auto stored = co_await upload->commit(name, type);
+      if (!stored) {
+        events.error("AttachmentError", redactor().redact(stored.error().message));
+        co_return;
+      }
+      events.data(attachment_output_message(*answer, name, *stored, type));
+      co_return;
+    }
+    answer->body = upload->excerpt();
+  }
   // SPEC 3: the body is decoded from its Content-Encoding, asked for or not, before the body rules
   // and before an error text quotes it; maxResponseSize bounds the decoded size too. A body that
   // cannot be decoded fails an output that needs it; an error or rebound still follows its status

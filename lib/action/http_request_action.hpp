@@ -22,6 +22,7 @@
 #pragma once
 
 #include "action/action_config.hpp"
+#include "action/attachment_store.hpp"
 #include "action/error_tolerance.hpp"
 #include "http/http_client.hpp"
 #include "oauth2/token_client.hpp"
@@ -78,6 +79,10 @@ class http_request_action {
 
   boost::asio::awaitable<void> process(boost::json::object message, event_sink& events);
 
+  // Where bodyAttachment is read from and responseAs=attachment stores responses (SPEC 9).
+  // Without one, both are an error event naming what is missing.
+  void set_attachment_store(std::shared_ptr<attachment_store> store) { attachments_ = std::move(store); }
+
   const oauth2::token_client& tokens() const { return *tokens_; }
   // The credential keys as they stand now (tokens included).
   const boost::json::object& keys() const { return keys_; }
@@ -87,6 +92,9 @@ class http_request_action {
                       std::optional<oauth2::token> initial, boost::json::object keys,
                       std::vector<std::string> runtime_secrets, std::shared_ptr<oauth2::token_store> store);
   void report_new_token(const oauth2::token& t, event_sink& events);
+  // http_request_attachments.cpp: the input's bodyAttachment opened (an error text on failure).
+  boost::asio::awaitable<result<opened_attachment>> open_body_attachment(const boost::json::object& message,
+                                                                         const boost::json::value& reference);
 
   http::client& http_;
   action_config config_;
@@ -95,6 +103,12 @@ class http_request_action {
   // The client secret and the runtime's secrets in every form they may be echoed in; the
   // tokens a message used are added per message.
   std::vector<std::string> secret_forms_;
+  std::shared_ptr<attachment_store> attachments_;
 };
+
+// The data event's message for a response stored as an attachment (SPEC 9):
+// attachments {name: {url, size, content-type}}, body {statusCode, headers, attachment: name}.
+boost::json::object attachment_output_message(const http::response& r, const std::string& name,
+                                              const stored_attachment& stored, const std::string& content_type);
 
 }  // namespace oauth2_rest::action

@@ -50,9 +50,13 @@ enum class error {
   header_too_large,
   too_many_redirects,
   protocol_error,       // malformed response
+  body_stream_failed,   // request::body_stream or request_options::sink failed (body_stream.hpp)
 };
 const boost::system::error_category& error_category() noexcept;
 boost::system::error_code make_error_code(error e) noexcept;
+
+class body_source;
+class body_sink;
 
 struct header {
   std::string name;
@@ -68,6 +72,9 @@ struct request {
   std::string url;              // absolute http:// or https:// URL
   std::vector<header> headers;  // Host, Content-Length and User-Agent are added when absent
   std::string body;             // sent when non-empty (and Content-Length: 0 for POST/PUT/PATCH otherwise)
+  // When set, the body instead of `body`, read in pieces (body_stream.hpp): Content-Length when
+  // its size is known, chunked otherwise; rewound when the request is sent again.
+  std::shared_ptr<body_source> body_stream;
 };
 
 struct response {
@@ -83,6 +90,9 @@ struct request_options {
   std::size_t max_response_body = 20 * 1024 * 1024;
   bool follow_redirects = true;  // for GET and HEAD only
   int max_redirects = 10;
+  // When set, the final response's body goes here in pieces (response::body stays empty), at
+  // most max_response_body bytes in all (body_stream.hpp). Not owned.
+  body_sink* sink = nullptr;
 };
 
 struct client_config {

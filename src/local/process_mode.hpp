@@ -22,6 +22,9 @@ namespace oauth2_rest::local {
 struct process_options {
   std::filesystem::path config_path;
   unsigned concurrency = 1;
+  // --attachments DIR (SPEC 9): the directory attachments are read from and written to; empty:
+  // none (bodyAttachment and responseAs=attachment are then error events).
+  std::filesystem::path attachments_dir;
   // The progress line on stderr (progress.hpp): nullopt = when stderr is a terminal.
   std::optional<bool> progress;
 };
