@@ -152,21 +152,23 @@ attachment_reference classify_reference(std::string_view reference) {
     return {attachment_reference::kind::file, percent_decode(rest.substr(0, end))};
   }
   if (scheme == "http" || scheme == "https") {
+    // As the platform's attachment processor: storage_type (default steward) decides; a maester
+    // object's id is the path after the first "/objects/".
     auto parsed = boost::urls::parse_uri(trimmed);
-    if (!parsed.has_error()) {
-      bool maester = false;
-      for (auto param : parsed->params())
-        if (param.key == "storage_type" && param.has_value && param.value == "maester") maester = true;
-      if (maester) {
-        std::string_view path = parsed->encoded_path();
-        const auto slash = path.rfind('/');
-        const std::string_view id = slash == std::string_view::npos ? path : path.substr(slash + 1);
-        const std::string_view parent = slash == std::string_view::npos ? std::string_view{} : path.substr(0, slash);
-        if (!id.empty() && parent.size() >= 8 && iequal(parent.substr(parent.size() - 8), "/objects"))
-          return {attachment_reference::kind::maester, percent_decode(id)};
+    if (parsed.has_error()) return {attachment_reference::kind::http, std::string(trimmed)};
+    std::string storage = "steward";
+    for (auto param : parsed->params())
+      if (param.key == "storage_type") {
+        storage = param.has_value ? std::string(param.value) : std::string();
+        break;
       }
-    }
-    return {attachment_reference::kind::http, std::string(trimmed)};
+    if (storage == "steward") return {attachment_reference::kind::http, std::string(trimmed)};
+    if (storage != "maester") return {attachment_reference::kind::unsupported, storage};
+    const std::string_view path = parsed->encoded_path();
+    const auto at = path.find("/objects/");
+    std::string id = at == std::string_view::npos ? std::string() : percent_decode(path.substr(at + 9));
+    if (id.empty() || id.find('/') != std::string::npos) return {attachment_reference::kind::unsupported, "maester"};
+    return {attachment_reference::kind::maester, std::move(id)};
   }
   return {attachment_reference::kind::name, std::string(reference)};
 }

@@ -10,8 +10,10 @@
 //   empty.
 // - classify_reference(): what a bodyAttachment (or an attachment's url) points at: a
 //   file:// URL (local path, percent-decoded), an object-storage URL
-//   (.../objects/{id}?storage_type=maester), another http(s) URL (read with a plain GET: the
-//   platform's steward), or a bare name.
+//   (.../objects/{id}?storage_type=maester: the id is the path after the first "/objects/", one
+//   segment), an http(s) URL with storage_type steward or none (read with a plain GET: the
+//   platform's steward), an http(s) URL the platform would refuse (another storage_type, or a
+//   maester URL without an id: `unsupported`, value the storage type), or a bare name.
 #pragma once
 
 #include <string>
@@ -24,8 +26,10 @@ std::string content_disposition_filename(std::string_view value);
 std::string attachment_name(std::string_view content_disposition, std::string_view url);
 
 struct attachment_reference {
-  enum class kind { name, file, maester, http } type = kind::name;
-  std::string value;  // name: the name; file: the local path; maester: the object id; http: the URL
+  enum class kind { name, file, maester, http, unsupported } type = kind::name;
+  // name: the name; file: the local path; maester: the object id; http: the URL;
+  // unsupported: the storage type
+  std::string value;
 };
 
 attachment_reference classify_reference(std::string_view reference);

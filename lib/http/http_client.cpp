@@ -662,6 +662,7 @@ asio::awaitable<exchange_outcome> exchange_streaming_on(const hop_context& hop, 
   auto& m = parser->get();
   const bool dropped = may_follow && is_redirect(m.result_int()) && m.find(bhttp::field::location) != m.end();
   body_sink* sink = dropped ? nullptr : hop.options.sink;
+  std::string kept;  // the body when there is no sink (a streamed request's answer), within body_limit
   while (!parser->is_done()) {
     m.body().data = piece.data();
     m.body().size = body_piece_size;
@@ -677,9 +678,12 @@ asio::awaitable<exchange_outcome> exchange_streaming_on(const hop_context& hop, 
         out.fail = stream_failure(hop, written.error());
         co_return out;
       }
+    } else if (!dropped && !hop.options.sink) {
+      kept.append(piece.data(), got);
     }
   }
   response r;
+  r.body = std::move(kept);
   r.status = m.result_int();
   r.reason = std::string(m.reason());
   for (const auto& field : m) r.headers.push_back(header{std::string(field.name_string()), std::string(field.value())});

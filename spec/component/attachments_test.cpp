@@ -130,6 +130,8 @@ TEST_F(attachments_test, body_attachment_is_sent_byte_for_byte_with_the_content_
   auto ev = results(r.out);
   ASSERT_EQ(ev.size(), 4u) << r.out;
   for (auto& e : ev) EXPECT_EQ(e.at("event"), "data") << r.out;
+  EXPECT_EQ(ev[0].at("message").at("body").at("body").at("received"), static_cast<std::int64_t>(bytes.size()))
+      << "the API's answer to a streamed body is read as usual";
   auto got = uploads();
   ASSERT_EQ(got.size(), 4u);
   EXPECT_TRUE(got[0].body == bytes) << "sizes " << got[0].body.size() << " vs " << bytes.size();

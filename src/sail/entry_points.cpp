@@ -5,6 +5,7 @@
 #include "action/http_request_action.hpp"
 #include "sail/amqp_transport.hpp"
 #include "sail/credential_token_store.hpp"
+#include "sail/object_storage_attachments.hpp"
 #include "sail/platform_api.hpp"
 #include "sail/service_result.hpp"
 #include "sail/settings.hpp"
@@ -90,6 +91,7 @@ int run_worker() {
     log::warn("OAUTH2_REST_BENCH_NOOP_ACTION is set: messages are passed through without the action");
   } else if (created) {
     action = std::move(created).value();
+    action->set_attachment_store(make_object_storage_attachments(http, s));  // SPEC 9
   } else {
     // Every message will end in an error naming the problem, so the user sees it in the flow.
     problem = "the step configuration is invalid: " + created.error().message;
