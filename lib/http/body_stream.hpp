@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace oauth2_rest::http {
 
@@ -38,9 +39,18 @@ class body_source {
   virtual status rewind() = 0;
 };
 
+struct header;
+
 class body_sink {
  public:
   virtual ~body_sink() = default;
+  // Called once per response whose body comes here, before its first piece: its status and
+  // headers as received (a decoding sink reads Content-Encoding there).
+  virtual status start(unsigned status, const std::vector<header>& headers) {
+    (void)status;
+    (void)headers;
+    return ok;
+  }
   virtual status write(std::string_view piece) = 0;
   // Forgets what was written: the response it belonged to is not the one kept (a retry).
   virtual status reset() = 0;

@@ -662,6 +662,16 @@ asio::awaitable<exchange_outcome> exchange_streaming_on(const hop_context& hop, 
   auto& m = parser->get();
   const bool dropped = may_follow && is_redirect(m.result_int()) && m.find(bhttp::field::location) != m.end();
   body_sink* sink = dropped ? nullptr : hop.options.sink;
+  response r;
+  r.status = m.result_int();
+  r.reason = std::string(m.reason());
+  for (const auto& field : m) r.headers.push_back(header{std::string(field.name_string()), std::string(field.value())});
+  if (sink) {
+    if (auto started = sink->start(r.status, r.headers); !started) {
+      out.fail = stream_failure(hop, started.error());
+      co_return out;
+    }
+  }
   std::string kept;  // the body when there is no sink (a streamed request's answer), within body_limit
   while (!parser->is_done()) {
     m.body().data = piece.data();
@@ -682,11 +692,7 @@ asio::awaitable<exchange_outcome> exchange_streaming_on(const hop_context& hop, 
       kept.append(piece.data(), got);
     }
   }
-  response r;
   r.body = std::move(kept);
-  r.status = m.result_int();
-  r.reason = std::string(m.reason());
-  for (const auto& field : m) r.headers.push_back(header{std::string(field.name_string()), std::string(field.value())});
   out.keep_alive = m.keep_alive() && message.keep_alive && !parser->need_eof() && r.status != 101;
   out.value = std::move(r);
   co_return out;

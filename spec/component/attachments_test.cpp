@@ -1,6 +1,7 @@
 // Attachments in local mode (SPEC 9): `process --attachments DIR` against a loopback API.
 // bodyAttachment streams a file as the request body; responseAs=attachment stores the response
 // in DIR under its name and the event carries its file:// URL.
+#include "support/compression.hpp"
 #include "support/http_server.hpp"
 #include "support/process_runner.hpp"
 #include "support/temp_dir.hpp"
@@ -68,6 +69,26 @@ class attachments_test : public ::testing::Test {
         return out;
       }
       return reply::text(200, "fresh bytes", "application/octet-stream");
+    }
+    if (r.path().rfind("/api/coded/", 0) == 0) {
+      const std::string coding = r.query();
+      reply out;
+      out.headers = {{"Content-Type", "application/pdf"}};
+      if (coding == "gzip") out.body = testing::gzip(download);
+      else if (coding == "br") out.body = testing::brotli(download);
+      else if (coding == "deflate") out.body = testing::deflate_bytes(download, testing::deflate_format::zlib);
+      else if (coding == "rawdeflate") out.body = testing::deflate_bytes(download, testing::deflate_format::raw);
+      else if (coding == "stacked") out.body = testing::brotli(testing::gzip(download));
+      else if (coding == "truncated") {
+        out.body = testing::gzip(download);
+        out.body.resize(out.body.size() / 2);
+      }
+      else if (coding == "bomb") out.body = testing::gzip_of_zeros(64u << 20);
+      const std::string header = coding == "rawdeflate" ? "deflate" : coding == "stacked" ? "gzip, br"
+                                 : coding == "truncated" || coding == "bomb" ? "gzip" : coding;
+      out.headers.push_back({"Content-Encoding", header});
+      out.chunked = coding == "br";
+      return out;
     }
     if (r.path() == "/api/upload") return reply::json(200, R"({"received":)" + std::to_string(r.body.size()) + "}");
     if (r.path() == "/api/files/report.pdf") {
@@ -223,7 +244,7 @@ TEST_F(attachments_test, response_as_attachment_is_stored_under_its_name_with_it
   EXPECT_EQ(files_in(files), (std::set<std::string>{"report.pdf", "report-1.pdf", "\xE2\x82\xAC rates.csv", "response"}))
       << "no temporary file left";
   for (auto& req : server.requests())
-    if (req.path() != "/oauth/token") EXPECT_EQ(req.header("Accept-Encoding"), "identity");
+    if (req.path() != "/oauth/token") EXPECT_EQ(req.header("Accept-Encoding"), "gzip, deflate, br");
 }
 
 TEST_F(attachments_test, a_response_over_max_response_size_is_an_error_and_leaves_no_file) {
@@ -245,6 +266,41 @@ TEST_F(attachments_test, a_response_over_max_response_size_is_an_error_and_leave
   EXPECT_NE(std::string(ev[2].at("error").at("message").as_string()).find("storage exploded"), std::string::npos)
       << "the error quotes the start of the body that was not stored";
   EXPECT_TRUE(files_in(files).empty()) << "partial downloads are removed";
+}
+
+TEST_F(attachments_test, a_compressed_response_is_stored_decoded) {
+  std::string input;
+  const std::vector<std::string> codings{"gzip", "br", "deflate", "rawdeflate", "stacked"};
+  for (const auto& c : codings) input += R"({"body":{"url":"/coded/f.pdf?)" + c + R"(","method":"GET"}})" "\n";
+  auto r = process(write_config({{"responseAs", "attachment"}}), input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto ev = results(r.out);
+  ASSERT_EQ(ev.size(), codings.size()) << r.out;
+  for (std::size_t i = 0; i < codings.size(); ++i) {
+    ASSERT_EQ(ev[i].at("event"), "data") << codings[i] << ": " << r.out;
+    const auto& m = ev[i].at("message").as_object();
+    const auto& entry = m.at("attachments").at("f.pdf").as_object();
+    EXPECT_EQ(entry.at("size"), static_cast<std::int64_t>(download.size())) << codings[i];
+    const std::string url(entry.at("url").as_string());
+    EXPECT_TRUE(read_file(url.substr(7)) == download) << codings[i];
+    const auto& headers = m.at("body").at("headers").as_object();
+    EXPECT_FALSE(headers.contains("content-encoding")) << "the stored bytes are not encoded any more";
+    EXPECT_FALSE(headers.contains("content-length"));
+  }
+}
+
+TEST_F(attachments_test, a_truncated_or_bombing_compressed_response_is_an_error_and_leaves_no_file) {
+  auto r = process(write_config({{"responseAs", "attachment"}, {"maxResponseSize", "1048576"}}),
+                   R"({"body":{"url":"/coded/f.pdf?truncated","method":"GET"}})" "\n"
+                   R"({"body":{"url":"/coded/f.pdf?bomb","method":"GET"}})" "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto ev = results(r.out);
+  ASSERT_EQ(ev.size(), 2u) << r.out;
+  ASSERT_EQ(ev[0].at("event"), "error") << r.out;
+  EXPECT_NE(std::string(ev[0].at("error").at("message").as_string()).find("truncated"), std::string::npos) << r.out;
+  ASSERT_EQ(ev[1].at("event"), "error");
+  EXPECT_NE(std::string(ev[1].at("error").at("message").as_string()).find("(maxResponseSize)"), std::string::npos) << r.out;
+  EXPECT_TRUE(files_in(files).empty());
 }
 
 TEST_F(attachments_test, a_renewed_token_retry_stores_only_the_second_answer) {
