@@ -46,7 +46,8 @@ using emit_fn = std::function<status(std::string_view)>;
 
 struct zlib_stage final : decoding_sink::stage {
   z_stream z{};
-  bool started = false, ended = false, gzip = false, deflate_pending = false;
+  bool started = false, ended = false, gzip = false, deflate_pending = false, ignoring = false,
+       magic_held = false;
   std::string held;  // deflate: the first byte, until the second tells zlib from raw
   ~zlib_stage() override {
     if (started) inflateEnd(&z);
@@ -71,6 +72,17 @@ struct zlib_stage final : decoding_sink::stage {
     return run(in, out);
   }
   status run(std::string_view in, const emit_fn& out) {
+    if (magic_held) {  // a 0x1F ended the last piece: a member starts only if 0x8B follows
+      if (in.empty()) return ok;
+      magic_held = false;
+      if (static_cast<unsigned char>(in[0]) != 0x8B) {
+        ignoring = true;
+        return ok;
+      }
+      inflateReset(&z);
+      ended = false;
+      if (auto s = run(std::string_view("\x1F", 1), out); !s) return s;
+    }
     auto* next = reinterpret_cast<const unsigned char*>(in.data());
     std::size_t left = in.size();
     bool more = false;  // the output buffer was full: inflate may hold more for it
@@ -78,7 +90,15 @@ struct zlib_stage final : decoding_sink::stage {
       if (ended) {
         if (left == 0) return ok;
         // Another gzip member follows, or bytes after the end behind a checksum: ignored, as gzip(1) does.
-        if (!gzip || next[0] != 0x1F || (left >= 2 && next[1] != 0x8B)) return ok;
+        // Once bytes that start no member are seen, everything after them is ignored too.
+        if (ignoring || !gzip || next[0] != 0x1F || (left >= 2 && next[1] != 0x8B)) {
+          ignoring = true;
+          return ok;
+        }
+        if (left == 1) {
+          magic_held = true;
+          return ok;
+        }
         inflateReset(&z);
         ended = false;
       }
