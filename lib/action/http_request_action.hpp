@@ -17,6 +17,15 @@
 // redaction comes before the cut, so a secret across byte 1000 is never quoted
 // in part (detail/redact.hpp).
 //
+// Attachments (SPEC 9, http_request_attachments.cpp): bodyAttachment (a name in the message's
+// attachments, or an attachment URL) is opened through the runtime's attachment_store and
+// streamed as the body, typed by the attachment's content-type unless the input's headers set
+// one (else application/octet-stream); with responseAs=attachment the response body is decoded
+// (decoding_sink.hpp) into an upload of the store in pieces, and committed only when Error
+// Tolerance emits it. Decisions: bodyAttachment with a non-null body, or on GET/HEAD, is an
+// InputError; a stored response whose name is taken in local mode's directory gets a free file
+// name but keeps its name in the message.
+//
 // One instance serves every message of a step; process() may run for many
 // messages at once on one executor thread.
 #pragma once

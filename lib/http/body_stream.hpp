@@ -4,8 +4,9 @@
 // The HTTP client (http_client.hpp) takes a source in request::body_stream, sent with
 // Content-Length when its size is known and chunked otherwise, and a sink in
 // request_options::sink, which receives the final response's body piece by piece (the bytes as
-// received, content codings not undone; a redirect's body is never written to it), at most
-// request_options::max_response_body bytes in all.
+// received, content codings not undone: wrap it in a decoding_sink for that; a redirect's body
+// is never written to it), at most request_options::max_response_body bytes in all, after one
+// start() call with the response's status and headers.
 //
 // The file implementations here use plain blocking reads and writes of at most one piece
 // (64 KiB): local files answer in microseconds, and a thread per transfer would cost more than

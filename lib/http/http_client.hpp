@@ -14,6 +14,9 @@
 //   at most max_redirects; the Authorization header is dropped as soon as a
 //   hop leaves the origin of the original request.
 // - Chunked responses are decoded.
+// - Bodies of any size can stream both ways (body_stream.hpp): request::body_stream is sent in
+//   pieces (Content-Length or chunked), request_options::sink receives the response body in
+//   pieces; memory per request stays bounded.
 //
 // All work happens on the executor given at construction (single-threaded use:
 // call send() from that executor's thread). Errors are results, never

@@ -10,7 +10,8 @@
 // chunks, about one chunk ahead of the lines waiting for a free slot. A new token is written back to the config
 // file atomically (temporary file + rename), so the next run reuses it; the
 // updateKeys event on stdout shows the keys with secrets redacted. A progress line on stderr
-// (progress.hpp) counts lines read, messages done and errors.
+// (progress.hpp) counts lines read, messages done and errors. --attachments DIR gives the action
+// a directory as its attachment store (directory_attachments.hpp, SPEC 9).
 #pragma once
 
 #include <cstdio>
