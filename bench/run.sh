@@ -164,6 +164,8 @@ for run in $(seq 1 "$runs"); do
   log "local mode run $run: $local_rate msg/s ($data_events/$local_messages data events), wrk: ${wrk_rate:-?} req/s"
 done
 
+BENCH_BUILD_DIR="$build" bash "$root/bench/attachment_bench.sh" $( ((smoke)) && echo --smoke) | tee "$results/attachment.json"  # SPEC 9: peak RSS growth moving one attachment up and down
+
 # --- micro benchmarks ---------------------------------------------------------------------------
 log "micro benchmarks"
 "$bin/bench/oauth2-rest-micro-bench" --benchmark_min_time="$micro_min_time" >"$results/micro.txt" 2>"$tmp/micro.err"

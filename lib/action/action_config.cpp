@@ -265,6 +265,17 @@ result<action_config> parse_action_config(const boost::json::object& cfg) {
   if (auto s = read_timeout(cfg, c.request_timeout); !s) return std::move(s).error();
   if (auto s = read_max_size(cfg, c.max_response_size); !s) return std::move(s).error();
   if (auto s = read_paging(cfg, c); !s) return std::move(s).error();
+
+  // responseAs (SPEC 9): auto (default) or attachment.
+  std::string response_as;
+  if (auto s = read_string(cfg, "responseAs", response_as); !s) return std::move(s).error();
+  response_as = std::string(detail::trim(response_as));
+  if (response_as == "attachment") c.response_as_attachment = true;
+  else if (!response_as.empty() && response_as != "auto")
+    return detail::invalid("responseAs '" + detail::clip(response_as, 100) + "' is not one of auto, attachment");
+  // One stored attachment per message: pages would each need their own, so the two do not mix.
+  if (c.response_as_attachment && c.pagination != pagination_mode::none)
+    return detail::invalid("responseAs attachment cannot be combined with pagination (one attachment per message)");
   return c;
 }
 

@@ -17,7 +17,8 @@
 // Action fields: errorTolerance (see error_tolerance.hpp), requestTimeout
 // (seconds, default 60, > 0 and <= 1140, the platform's 19-minute ceiling;
 // fractions allowed, rounded to the millisecond), maxResponseSize (bytes, a
-// positive integer, default 20971520).
+// positive integer, default 20971520), responseAs ("auto", the default, or "attachment":
+// "responseAs 'x' is not one of auto, attachment").
 //
 // Text fields reach cfg as strings, so numbers written as strings ("60",
 // "2.5") are accepted as well as JSON numbers; an empty string, null or an
@@ -71,6 +72,7 @@ struct action_config {
   pagination_mode pagination = pagination_mode::none;
   std::string next_page_pointer;
   int max_pages = 100;
+  bool response_as_attachment = false;  // responseAs: "auto" (default) or "attachment" (SPEC 9)
 };
 
 // The cfg keys parse_action_config reads, one per line (other fields add theirs here):
@@ -97,6 +99,7 @@ inline constexpr std::string_view config_keys[] = {
     "pagination",
     "nextPagePointer",
     "maxPages",
+    "responseAs",
 };
 
 // The platform's ceiling for one message (19 minutes), and so for requestTimeout.

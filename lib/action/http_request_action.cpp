@@ -2,6 +2,7 @@
 // status), retries, pagination, Error Tolerance.
 #include "action/http_request_action.hpp"
 
+#include "action/attachment_name.hpp"
 #include "action/detail/redact.hpp"
 #include "action/detail/text.hpp"
 #include "action/json_pointer.hpp"
@@ -12,6 +13,7 @@
 #include "action/url_join.hpp"
 #include "http/content_coding.hpp"
 #include "oauth2/client_keys.hpp"
+#include "http/decoding_sink.hpp"
 #include "oauth2/token_request.hpp"
 #include "oauth2/www_authenticate.hpp"
 #include "util/log.hpp"
@@ -280,12 +282,26 @@ void http_request_action::report_new_token(const oauth2::token& t, event_sink& e
 
 struct http_request_action::message_state {
   std::chrono::steady_clock::time_point started;
+  // SPEC 9: bodyAttachment's bytes, sent as the body of every attempt (rewound by the client),
+  // typed by body_type unless the input's headers set a Content-Type.
+  std::shared_ptr<http::body_source> body;
+  std::string body_type;
+  // responseAs=attachment: where each attempt's response body goes, emptied before a resend.
+  http::decoding_sink* decoder = nullptr;
+  int sends = 0;
   // Every token sent for this message, for redaction.
   std::vector<std::shared_ptr<const oauth2::token>> tokens_used;
   void remember(const std::shared_ptr<const oauth2::token>& t) {
     if (std::find(tokens_used.begin(), tokens_used.end(), t) == tokens_used.end()) tokens_used.push_back(t);
   }
 };
+
+// responseAs=attachment: a resend (a retry, or the request again with a renewed token) starts
+// the upload over, so only the answer that counts is stored.
+status http_request_action::empty_sink_for_resend(message_state& state) {
+  if (!state.decoder || state.sends++ == 0) return ok;
+  return state.decoder->reset();
+}
 
 asio::awaitable<void> http_request_action::process(json::object message, event_sink& events) {
   const auto* body = message.if_contains("body");
@@ -318,6 +334,41 @@ asio::awaitable<void> http_request_action::process(json::object message, event_s
     rebound = std::move(parsed).value();
   }
 
+  // SPEC 9: bodyAttachment's bytes are the request body, streamed.
+  opened_attachment body_attachment;
+  if (const auto* ref = input.if_contains("bodyAttachment");
+      ref && !ref->is_null() && !(ref->is_string() && ref->get_string().empty())) {
+    const auto* plain_body = input.if_contains("body");
+    std::string refused;
+    if (plain_body && !plain_body->is_null()) refused = "set either body or bodyAttachment, not both";
+    else if (req->method == boost::beast::http::verb::get || req->method == boost::beast::http::verb::head)
+      refused = "bodyAttachment: " + req->method_name + " requests carry no body";
+    if (!refused.empty()) {
+      events.error("InputError", refused);
+      co_return;
+    }
+    auto opened = co_await open_body_attachment(message, *ref);
+    if (!opened) {
+      events.error(opened.error().code == boost::system::errc::invalid_argument ? "InputError" : "AttachmentError",
+                   opened.error().message);
+      co_return;
+    }
+    body_attachment = std::move(opened).value();
+  }
+  std::unique_ptr<attachment_upload> upload;
+  if (config_.response_as_attachment) {
+    if (!attachments_) {
+      events.error("AttachmentError", "responseAs attachment: this runtime has no attachment storage");
+      co_return;
+    }
+    auto begun = attachments_->begin_upload();
+    if (!begun) {
+      events.error("AttachmentError", begun.error().message);
+      co_return;
+    }
+    upload = std::move(begun).value();
+  }
+
   message_state state;
   state.started = std::chrono::steady_clock::now();
   const bool paginating = config_.pagination != pagination_mode::none;
@@ -325,6 +376,16 @@ asio::awaitable<void> http_request_action::process(json::object message, event_s
   if (config_.pagination == pagination_mode::body_pointer) {
     auto parsed = parse_json_pointer(config_.next_page_pointer);  // checked at configuration
     if (parsed) next_pointer = std::move(parsed).value();
+  }
+  // The attachment parts of every call (call_api): the streamed body, the decoding upload.
+  std::optional<http::decoding_sink> decoder;
+  if (upload) {
+    decoder.emplace(*upload, config_.max_response_size);
+    state.decoder = &*decoder;
+  }
+  if (body_attachment.body) {
+    state.body = body_attachment.body;
+    state.body_type = body_attachment.content_type.empty() ? "application/octet-stream" : body_attachment.content_type;
   }
   // Built only for the texts that quote the server: the hot path (emit) never pays for it.
   auto redactor = [&] {
@@ -344,13 +405,44 @@ asio::awaitable<void> http_request_action::process(json::object message, event_s
     }
     auto& answer = call.answer;
     if (!answer) {
-      events.error("RequestError", redactor().redact(answer.error().message));
+      std::string text = answer.error().message;
+      if (decoder && (answer.error().code == http::error::body_too_large ||
+                      (decoder->failed() && decoder->failed()->code == http::coding_error::too_large)))
+        text += " (maxResponseSize)";
+      events.error("RequestError", redactor().redact(text));
       co_return;
     }
     if (paginating && !answer->url.empty() && answer->url != url) fetched.insert(fetch_key(answer->url));
     const std::string& answered_url = answer->url.empty() ? url : answer->url;
 
     const outcome verdict = decide(config_.error_tolerance, answer->status, ranges, rebound);
+    if (upload) {
+      // Decoded as it arrived; an error or rebound quotes its start and stores nothing.
+      auto complete = decoder->finish();
+      if (complete && decoder->decoded())
+        std::erase_if(answer->headers, [](const http::header& h) {
+          return detail::iequals(h.name, "Content-Encoding") || detail::iequals(h.name, "Content-Length");
+        });
+      if (verdict == outcome::emit) {
+        if (!complete) {
+          events.error("RequestError", redactor().redact(req->method_name + " " + http::url_without_credentials(answered_url) +
+                                                         ": " + complete.error().message));
+          co_return;
+        }
+        const std::string name =
+            attachment_name(http::find_header(answer->headers, "Content-Disposition").value_or(""), answered_url);
+        std::string type(http::find_header(answer->headers, "Content-Type").value_or(""));
+        if (type.empty()) type = "application/octet-stream";
+        auto stored = co_await upload->commit(name, type);
+        if (!stored) {
+          events.error("AttachmentError", redactor().redact(stored.error().message));
+          co_return;
+        }
+        events.data(attachment_output_message(*answer, name, *stored, type));
+        co_return;  // responseAs=attachment never paginates (action_config.hpp)
+      }
+      answer->body = upload->excerpt();
+    }
     // SPEC 3: the body is decoded from its Content-Encoding, asked for or not, before the body rules
     // and before an error text quotes it; maxResponseSize bounds the decoded size too. A body that
     // cannot be decoded fails an output that needs it; an error or rebound still follows its status
@@ -447,6 +539,15 @@ asio::awaitable<http_request_action::call_outcome> http_request_action::call_api
       state.remember(token);
     }
     auto request = to_http_request(req, url, token.get());
+    if (state.body) {
+      request.body.clear();
+      request.body_stream = state.body;
+      bool typed = false;
+      for (const auto& [name, value] : req.headers) typed = typed || detail::iequals(name, "Content-Type");
+      if (!typed) request.headers.push_back({"Content-Type", state.body_type});
+    }
+    options.sink = state.decoder;
+    if (auto emptied = empty_sink_for_resend(state); !emptied) co_return call_outcome{std::move(emptied).error()};
     auto answer = co_await http_.send(request, options);
 
     // 401 (invalid_token or no error code) and the statuses of refreshOnStatus mean "token no
@@ -470,6 +571,7 @@ asio::awaitable<http_request_action::call_outcome> http_request_action::call_api
         if (fresh->fetched) report_new_token(*fresh->value, events);
         state.remember(fresh->value);
         set_bearer(request, *fresh->value);
+        if (auto emptied = empty_sink_for_resend(state); !emptied) co_return call_outcome{std::move(emptied).error()};
         answer = co_await http_.send(std::move(request), options);
       }
     }

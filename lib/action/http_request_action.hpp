@@ -37,12 +37,21 @@
 // With a clientCertificate in the credential the action makes an HTTP client of its
 // own that presents it (mutual TLS, SPEC section 7) to the token endpoint and the
 // API; the runtime's client, which also talks to the platform, never does.
+// Attachments (SPEC 9, http_request_attachments.cpp): bodyAttachment (a name in the message's
+// attachments, or an attachment URL) is opened through the runtime's attachment_store and
+// streamed as the body, typed by the attachment's content-type unless the input's headers set
+// one (else application/octet-stream); with responseAs=attachment the response body is decoded
+// (decoding_sink.hpp) into an upload of the store in pieces, and committed only when Error
+// Tolerance emits it. Decisions: bodyAttachment with a non-null body, or on GET/HEAD, is an
+// InputError; a stored response whose name is taken in local mode's directory gets a free file
+// name but keeps its name in the message.
 //
 // One instance serves every message of a step; process() may run for many
 // messages at once on one executor thread.
 #pragma once
 
 #include "action/action_config.hpp"
+#include "action/attachment_store.hpp"
 #include "action/error_tolerance.hpp"
 #include "http/http_client.hpp"
 #include "oauth2/token_client.hpp"
@@ -129,6 +138,10 @@ class http_request_action {
 
   boost::asio::awaitable<void> process(boost::json::object message, event_sink& events);
 
+  // Where bodyAttachment is read from and responseAs=attachment stores responses (SPEC 9).
+  // Without one, both are an error event naming what is missing.
+  void set_attachment_store(std::shared_ptr<attachment_store> store) { attachments_ = std::move(store); }
+
   const oauth2::token_client& tokens() const { return *tokens_; }
   // The credential keys as they stand now (tokens included).
   const boost::json::object& keys() const { return keys_; }
@@ -139,9 +152,13 @@ class http_request_action {
                       boost::json::object keys, std::vector<std::string> runtime_secrets,
                       std::shared_ptr<oauth2::token_store> store);
   void report_new_token(const oauth2::token& t, event_sink& events);
+  // http_request_attachments.cpp: the input's bodyAttachment opened (an error text on failure).
+  boost::asio::awaitable<result<opened_attachment>> open_body_attachment(const boost::json::object& message,
+                                                                         const boost::json::value& reference);
 
   // One message's state across its pages and retries.
   struct message_state;
+  static status empty_sink_for_resend(message_state& state);
   // The outcome of one page's call after its retries: the last answer or transport failure;
   // token_failed when getting or renewing the token failed (the failure is then that error).
   struct call_outcome {
@@ -162,6 +179,12 @@ class http_request_action {
   // The client secret and the runtime's secrets in every form they may be echoed in; the
   // tokens a message used are added per message.
   std::vector<std::string> secret_forms_;
+  std::shared_ptr<attachment_store> attachments_;
 };
+
+// The data event's message for a response stored as an attachment (SPEC 9):
+// attachments {name: {url, size, content-type}}, body {statusCode, headers, attachment: name}.
+boost::json::object attachment_output_message(const http::response& r, const std::string& name,
+                                              const stored_attachment& stored, const std::string& content_type);
 
 }  // namespace oauth2_rest::action

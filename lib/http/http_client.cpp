@@ -1,6 +1,7 @@
 // The HTTP/1.1 client: connection pool, TLS, one deadline per exchange and redirects, on Beast coroutines.
 #include "http/http_client.hpp"
 
+#include "http/body_stream.hpp"
 #include "util/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -71,6 +72,7 @@ class http_error_category final : public boost::system::error_category {
       case error::protocol_error: return "malformed HTTP response";
       case error::proxy_refused: return "the proxy refused the request";
       case error::connect_timeout: return "timed out before the connection was established";
+      case error::body_stream_failed: return "reading the request body or storing the response body failed";
     }
     return "unknown HTTP client error";
   }
@@ -516,6 +518,8 @@ struct wire_request {
   std::string bytes;       // start line, header fields, blank line, body
   bool head = false;       // a HEAD response announces a body it never sends
   bool keep_alive = true;  // no "Connection: close" from the caller
+  body_source* stream = nullptr;  // the body, when it is sent in pieces after `bytes`
+  bool chunked = false;           // the stream's size is unknown
 };
 
 template <class Stream>
@@ -623,12 +627,17 @@ result<wire_request> build_message(const hop_context& hop, const request& req, c
   if (!has("Host")) add("Host", t.host_header);
   if (!has("User-Agent") && !hop.state->config.user_agent.empty()) add("User-Agent", hop.state->config.user_agent);
   std::string length;
-  if (!req.body.empty()) length = std::to_string(req.body.size());
+  if (req.body_stream) {
+    if (auto n = req.body_stream->size()) length = std::to_string(*n);
+    else add("Transfer-Encoding", "chunked");
+  } else if (!req.body.empty()) length = std::to_string(req.body.size());
   else if (req.method == bhttp::verb::post || req.method == bhttp::verb::put || req.method == bhttp::verb::patch) length = "0";
   if (!length.empty()) add("Content-Length", length);
 
   wire_request out;
   out.head = req.method == bhttp::verb::head;
+  out.stream = req.body_stream.get();
+  out.chunked = out.stream && !out.stream->size();
   // As Beast's keep_alive() for HTTP/1.1: the first Connection field decides.
   for (const auto& f : fields) {
     if (beast::iequals(f.name, "Connection")) {
@@ -647,8 +656,142 @@ result<wire_request> build_message(const hop_context& hop, const request& req, c
   w.append(method).append(1, ' ').append(absolute_prefix).append(absolute_host).append(t.resource).append(" HTTP/1.1\r\n");
   for (const auto& f : fields) w.append(f.name).append(": ").append(f.value).append("\r\n");
   w.append("\r\n");
-  w.append(req.body);
+  if (!out.stream) w.append(req.body);
   return out;
+}
+
+bool is_redirect(unsigned status);
+
+failure stream_failure(const hop_context& hop, const failure& f) {
+  return make_failure(error::body_stream_failed, hop.prefix(), f.message);
+}
+
+// exchange_on for a body read from request::body_stream and/or a response body written to
+// request_options::sink, one piece (body_piece_size) at a time: memory stays bounded whatever
+// the size (SPEC 9). A redirect that run_send will follow has its body read and dropped.
+template <class Stream>
+asio::awaitable<exchange_outcome> exchange_streaming_on(const hop_context& hop, connection& conn, Stream& stream,
+                                                        const wire_request& message, const request& req) {
+  client_state& state = *hop.state;
+  exchange_outcome out;
+  cancel_hook hook(state, [c = &conn] { c->close(); });
+  if (hop.expired()) {
+    out.fail = hop.timed_out();
+    co_return out;
+  }
+  conn.tcp().expires_at(hop.deadline);
+  const auto write_failed = [&](const error_code& ec) {
+    out.nothing_received = !(ec == beast::error::timeout || hop.expired() || state.shut_down);
+    if (state.shut_down) out.fail = hop.aborted();
+    else if (ec == beast::error::timeout || hop.expired()) out.fail = hop.timed_out();
+    else out.fail = make_failure(error::connection_closed, hop.prefix(), "sending the request failed: " + ec.message());
+  };
+  {
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(message.bytes), use_tuple);
+    if (ec) {
+      write_failed(ec);
+      co_return out;
+    }
+  }
+  std::vector<char> piece(body_piece_size + 32);
+  if (message.stream) {
+    if (auto rewound = message.stream->rewind(); !rewound) {
+      out.fail = stream_failure(hop, rewound.error());
+      co_return out;
+    }
+    for (;;) {
+      constexpr std::size_t frame = 16;  // room for a chunk-size line before the data
+      auto got = message.stream->read(piece.data() + frame, body_piece_size);
+      if (!got) {
+        out.fail = stream_failure(hop, got.error());
+        co_return out;
+      }
+      std::size_t begin = frame, end = frame + *got;
+      if (message.chunked) {
+        if (*got == 0) {
+          static constexpr std::string_view last = "0\r\n\r\n";
+          std::copy(last.begin(), last.end(), piece.data() + end);
+          end += last.size();
+        } else {
+          char size_line[16];
+          const int len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", *got);
+          begin = frame - static_cast<std::size_t>(len);
+          std::copy(size_line, size_line + len, piece.data() + begin);
+          piece[end++] = '\r';
+          piece[end++] = '\n';
+        }
+      }
+      if (end > begin) {
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(piece.data() + begin, end - begin), use_tuple);
+        if (ec) {
+          write_failed(ec);
+          co_return out;
+        }
+      }
+      if (*got == 0) break;
+    }
+  }
+  ++state.stats.requests_sent;
+
+  const bool may_follow = hop.options.follow_redirects && (req.method == bhttp::verb::get || req.method == bhttp::verb::head);
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+  for (;;) {
+    parser.emplace();
+    parser->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(state.config.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser->body_limit(hop.options.max_response_body);
+    if (message.head) parser->skip(true);
+    auto [ec, n] = co_await bhttp::async_read_header(stream, conn.buffer, *parser, use_tuple);
+    if (ec) {
+      out.nothing_received = !parser->got_some() && conn.buffer.size() == 0 && ec != beast::error::timeout &&
+                             !hop.expired() && !state.shut_down;
+      out.fail = read_failure(hop, ec);
+      co_return out;
+    }
+    const unsigned status = parser->get().result_int();
+    if (status >= 100 && status < 200 && status != 101) {
+      // An interim response has no body: the next header follows.
+      continue;
+    }
+    break;
+  }
+  auto& m = parser->get();
+  const bool dropped = may_follow && is_redirect(m.result_int()) && m.find(bhttp::field::location) != m.end();
+  body_sink* sink = dropped ? nullptr : hop.options.sink;
+  response r;
+  r.status = m.result_int();
+  r.reason = std::string(m.reason());
+  for (const auto& field : m) r.headers.push_back(header{std::string(field.name_string()), std::string(field.value())});
+  if (sink) {
+    if (auto started = sink->start(r.status, r.headers); !started) {
+      out.fail = stream_failure(hop, started.error());
+      co_return out;
+    }
+  }
+  std::string kept;  // the body when there is no sink (a streamed request's answer), within body_limit
+  while (!parser->is_done()) {
+    m.body().data = piece.data();
+    m.body().size = body_piece_size;
+    auto [ec, n] = co_await bhttp::async_read(stream, conn.buffer, *parser, use_tuple);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) {
+      out.fail = read_failure(hop, ec);
+      co_return out;
+    }
+    const std::size_t got = body_piece_size - m.body().size;
+    if (sink && got > 0) {
+      if (auto written = sink->write(std::string_view(piece.data(), got)); !written) {
+        out.fail = stream_failure(hop, written.error());
+        co_return out;
+      }
+    } else if (!dropped && !hop.options.sink) {
+      kept.append(piece.data(), got);
+    }
+  }
+  r.body = std::move(kept);
+  out.keep_alive = m.keep_alive() && message.keep_alive && !parser->need_eof() && r.status != 101;
+  out.value = std::move(r);
+  co_return out;
 }
 
 // One hop: a pooled or new connection, and once more on a new connection when a
@@ -675,7 +818,10 @@ asio::awaitable<result<response>> send_hop(const hop_context& hop, const request
     }
     // Not `c ? co_await a : co_await b`: GCC 12 miscompiles co_await in a conditional expression.
     exchange_outcome out;
-    if (conn->secure) out = co_await exchange_on(hop, *conn, *conn->secure, *message);
+    if (message->stream || hop.options.sink) {
+      if (conn->secure) out = co_await exchange_streaming_on(hop, *conn, *conn->secure, *message, req);
+      else out = co_await exchange_streaming_on(hop, *conn, *conn->plain, *message, req);
+    } else if (conn->secure) out = co_await exchange_on(hop, *conn, *conn->secure, *message);
     else out = co_await exchange_on(hop, *conn, *conn->plain, *message);
     if (out.value && out.value->status == 407 && t.proxy && !t.tls) {
       // Only a proxy answers 407: the request never reached the target.

@@ -25,6 +25,9 @@
 //   error::proxy_refused naming the proxy (its URL without credentials) and the status.
 //   Pooled connections are keyed on the proxy too: a tunnel belongs to its target origin.
 //   Cross-origin redirects also drop the caller's Cookie and Proxy-Authorization headers.
+// - Bodies of any size can stream both ways (body_stream.hpp): request::body_stream is sent in
+//   pieces (Content-Length or chunked), request_options::sink receives the response body in
+//   pieces; memory per request stays bounded.
 //
 // All work happens on the executor given at construction (single-threaded use:
 // call send() from that executor's thread). Errors are results, never
@@ -66,9 +69,13 @@ enum class error {
   // request_options::timeout elapsed while resolving, connecting or in the TLS handshake of a
   // hop: the request was not written on it (error::timeout means it may have been).
   connect_timeout,
+  body_stream_failed,   // request::body_stream or request_options::sink failed (body_stream.hpp)
 };
 const boost::system::error_category& error_category() noexcept;
 boost::system::error_code make_error_code(error e) noexcept;
+
+class body_source;
+class body_sink;
 
 struct header {
   std::string name;
@@ -84,6 +91,9 @@ struct request {
   std::string url;              // absolute http:// or https:// URL
   std::vector<header> headers;  // Host, Content-Length and User-Agent are added when absent
   std::string body;             // sent when non-empty (and Content-Length: 0 for POST/PUT/PATCH otherwise)
+  // When set, the body instead of `body`, read in pieces (body_stream.hpp): Content-Length when
+  // its size is known, chunked otherwise; rewound when the request is sent again.
+  std::shared_ptr<body_source> body_stream;
 };
 
 struct response {
@@ -99,6 +109,9 @@ struct request_options {
   std::size_t max_response_body = 20 * 1024 * 1024;
   bool follow_redirects = true;  // for GET and HEAD only
   int max_redirects = 10;
+  // When set, the final response's body goes here in pieces (response::body stays empty), at
+  // most max_response_body bytes in all (body_stream.hpp). Not owned.
+  body_sink* sink = nullptr;
 };
 
 struct client_config {

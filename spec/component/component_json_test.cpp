@@ -96,7 +96,7 @@ const std::vector<spec_property> spec_metadata_out = {
 // SPEC fields not in component.json yet, in one place: attachments (SPEC 9) are not implemented,
 // and offering a field the component ignores would mislead users. The test reports them as
 // missing without failing; once one is in component.json its entry here must go.
-const names pending_spec_fields = {"responseAs", "bodyAttachment"};
+const names pending_spec_fields = {};
 
 // Fields in component.json that other branches implement (issue 11/12: private_key_jwt,
 // client_secret_jwt and tls_client_auth with privateKey/keyId/clientCertificate*, retries and
@@ -476,6 +476,12 @@ TEST_F(component_json, every_select_value_is_accepted_by_the_code) {
   const std::map<std::string, std::function<bool(std::string_view)>> accepts = {
       {"errorTolerance", [](std::string_view v) { return action::parse_tolerance(v).has_value(); }},
       {"clientAuthentication", [](std::string_view v) { return oauth2::parse_client_auth(v).has_value(); }},
+      {"responseAs",
+       [](std::string_view v) {
+         json::object cfg{{"tokenUrl", "https://idp.example/token"}, {"username", "id"}, {"password", "secret"},
+                          {"responseAs", json::string_view(v.data(), v.size())}};
+         return action::parse_action_config(cfg).has_value();
+       }},
       {"pagination",
        [](std::string_view v) {
          json::object cfg{{"tokenUrl", "https://idp.example/token"}, {"username", "id"}, {"password", "secret"},

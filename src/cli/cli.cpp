@@ -24,7 +24,7 @@ constexpr const char* main_help =
     "as a step of an integration platform (elastic.io compatible) or from the command line.\n"
     "\n"
     "Usage:\n"
-    "  oauth2-rest process --config FILE [--concurrency N] [--progress|--no-progress]\n"
+    "  oauth2-rest process --config FILE [--concurrency N] [--attachments DIR] [--progress|--no-progress]\n"
     "      Local mode: JSON Lines messages on stdin, one JSON event per line on stdout.\n"
     "  oauth2-rest request [options] URL\n"
     "      One authenticated request, printed like curl (body on stdout).\n"
@@ -39,7 +39,7 @@ constexpr const char* main_help =
     "Run 'oauth2-rest <command> --help' for the details of a command.\n";
 
 constexpr const char* process_help =
-    "Usage: oauth2-rest process --config FILE [--concurrency N] [--progress|--no-progress]\n"
+    "Usage: oauth2-rest process --config FILE [--concurrency N] [--attachments DIR] [--progress|--no-progress]\n"
     "\n"
     "Runs the httpRequest action locally, with no broker.\n"
     "\n"
@@ -49,6 +49,8 @@ constexpr const char* process_help =
     "                     and the action fields (errorTolerance, requestTimeout, maxResponseSize,\n"
     "                     retries, pagination, nextPagePointer, maxPages).\n"
     "                     A new token is written back into this file, so the next run reuses it.\n"
+    "  --attachments DIR  attachments: bodyAttachment names files in DIR (or is a file:// URL);\n"
+    "                     responseAs=attachment writes the response into DIR (its file:// URL in the event)\n"
     "  --concurrency N    messages processed at once (default 1); the events of one message\n"
     "                     stay together and in order.\n"
     "  --progress         a progress line on stderr (lines read, done, errors, messages/s), at\n"
@@ -176,6 +178,9 @@ int run_process(const std::vector<std::string_view>& args) {
       if (!take_value(arg) || value.empty()) return usage_error("--config needs a file name", "process");
       options.config_path = std::string(value);
       have_config = true;
+    } else if (arg == "--attachments") {
+      if (!take_value(arg) || value.empty()) return usage_error("--attachments needs a directory", "process");
+      options.attachments_dir = std::string(value);
     } else if ((arg == "--progress" || arg == "--no-progress") && !inline_value) {
       options.progress = arg == "--progress";
     } else if (arg == "--concurrency") {

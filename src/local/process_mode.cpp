@@ -3,6 +3,7 @@
 
 #include "action/http_request_action.hpp"
 #include "http/http_client.hpp"
+#include "local/directory_attachments.hpp"
 #include "local/progress.hpp"
 #include "util/json_read.hpp"
 #include "util/json_write.hpp"
@@ -311,6 +312,8 @@ int run_process_mode(const process_options& options, std::FILE* in, std::FILE* o
     throw std::runtime_error("config file '" + options.config_path.string() + "': " + created.error().message);
   }
   auto action = std::move(created).value();
+  if (!options.attachments_dir.empty())
+    action->set_attachment_store(make_directory_attachments(options.attachments_dir));
 
   auto work = asio::make_work_guard(io);
 

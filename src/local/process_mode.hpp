@@ -10,7 +10,8 @@
 // chunks, about one chunk ahead of the lines waiting for a free slot. A new token is written back to the config
 // file atomically (temporary file + rename), so the next run reuses it; the
 // updateKeys event on stdout shows the keys with secrets redacted. A progress line on stderr
-// (progress.hpp) counts lines read, messages done and errors.
+// (progress.hpp) counts lines read, messages done and errors. --attachments DIR gives the action
+// a directory as its attachment store (directory_attachments.hpp, SPEC 9).
 #pragma once
 
 #include <cstdio>
@@ -22,6 +23,9 @@ namespace oauth2_rest::local {
 struct process_options {
   std::filesystem::path config_path;
   unsigned concurrency = 1;
+  // --attachments DIR (SPEC 9): the directory attachments are read from and written to; empty:
+  // none (bodyAttachment and responseAs=attachment are then error events).
+  std::filesystem::path attachments_dir;
   // The progress line on stderr (progress.hpp): nullopt = when stderr is a terminal.
   std::optional<bool> progress;
 };

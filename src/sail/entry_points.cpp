@@ -5,6 +5,7 @@
 #include "action/http_request_action.hpp"
 #include "sail/amqp_transport.hpp"
 #include "sail/credential_token_store.hpp"
+#include "sail/object_storage_attachments.hpp"
 #include "sail/platform_api.hpp"
 #include "sail/service_result.hpp"
 #include "sail/settings.hpp"
@@ -101,6 +102,8 @@ int run_worker() {
     log::warn("OAUTH2_REST_BENCH_NOOP_ACTION is set: messages are passed through without the action");
   } else if (created) {
     action = std::move(created).value();
+    // SPEC 9; object storage and steward are platform services: reached directly, never via a proxy.
+    action->set_attachment_store(make_object_storage_attachments(platform_http, s));
   } else {
     // Every message will end in an error naming the problem, so the user sees it in the flow.
     problem = "the step configuration is invalid: " + created.error().message;
