@@ -37,7 +37,6 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-bool iequal(std::string_view a, std::string_view b) { return detail::to_lower(a) == detail::to_lower(b); }
 
 // A plain file name out of whatever a server or URL says, or empty.
 std::string plain_name(std::string_view raw) {
