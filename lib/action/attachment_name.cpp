@@ -37,7 +37,6 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-
 // A plain file name out of whatever a server or URL says, or empty.
 std::string plain_name(std::string_view raw) {
   const auto slash = raw.find_last_of("/\\");
