@@ -693,6 +693,11 @@ TEST_F(broker_client_test, stop_returns_at_once_even_against_a_frozen_broker) {
   s.queue = idle_queue();
   start_client(s);
   ASSERT_TRUE(wait_connected());
+  // The broker confirms a publish before it is frozen: a resource alarm left by an earlier test
+  // (the broker lifts it only at its next memory check) would otherwise still block publishing.
+  bool confirmed = false;
+  client_->publish(message("warm-up"), [&](status st) { confirmed = st.has_value(); });
+  ASSERT_TRUE(run_until([&] { return confirmed; }));
   int stopped = 0;
   {
     testing::frozen_broker frozen;
