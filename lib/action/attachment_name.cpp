@@ -155,11 +155,20 @@ attachment_reference classify_reference(std::string_view reference) {
     auto parsed = boost::urls::parse_uri(trimmed);
     if (parsed.has_error()) return {attachment_reference::kind::http, std::string(trimmed)};
     std::string storage = "steward";
-    for (auto param : parsed->params())
-      if (param.key == "storage_type") {
-        storage = param.has_value ? std::string(param.value) : std::string();
+    // The query is split by hand: Boost.URL 1.81's params() iterator reads out of bounds on an
+    // empty query followed by a fragment ("...?#x"; fuzz_attachment_name found it).
+    std::string_view query = parsed->encoded_query();
+    while (!query.empty() || parsed->has_query()) {
+      const auto amp = query.find('&');
+      const std::string_view item = query.substr(0, amp);
+      const auto eq = item.find('=');
+      if (percent_decode(item.substr(0, eq)) == "storage_type") {
+        storage = eq == std::string_view::npos ? std::string() : percent_decode(item.substr(eq + 1));
         break;
       }
+      if (amp == std::string_view::npos) break;
+      query.remove_prefix(amp + 1);
+    }
     if (storage == "steward") return {attachment_reference::kind::http, std::string(trimmed)};
     if (storage != "maester") return {attachment_reference::kind::unsupported, storage};
     const std::string_view path = parsed->encoded_path();
