@@ -101,9 +101,6 @@ bool same_origin(std::string_view a, std::string_view b) {
   return first && second && *first == *second;
 }
 
-bool answered_by_token_origin(std::string_view sent_to, const http::response& r) {
-  return r.url.empty() || same_origin(sent_to, r.url);
-}
 
 // The request for one page: the input's method, headers and body at `url`; the token only
 // when given (pages on another origin than the first request's get none, SPEC 8).
@@ -166,6 +163,10 @@ void set_bearer(http::request& r, const oauth2::token& t) {
 }
 
 }  // namespace
+
+bool answered_by_token_origin(std::string_view sent_to, const http::response& r) {
+  return r.url.empty() || same_origin(sent_to, r.url);
+}
 
 json::object output_message(const http::response& r) {
   // The headers are read in place (views), and every object gets its final

@@ -116,6 +116,10 @@ result<std::unique_ptr<http::client>> make_client_certificate_http(boost::asio::
                                                                    const tls_context_factory& make_tls = {},
                                                                    http::client_config config = {});
 
+// Whether `r` came from the origin (scheme, host, port) the request with the token was sent to:
+// a status from a redirect target on another origin never saw the token, so it never renews it.
+bool answered_by_token_origin(std::string_view sent_to, const http::response& r);
+
 // The data event's message for an API response: {id (a new UUID), attachments,
 // body: {statusCode, headers, body, bodyEncoding?}, headers, metadata}.
 boost::json::object output_message(const http::response& r);

@@ -14,14 +14,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/url/parse.hpp>
 
-#include <cctype>
 #include <cstdio>
 #include <exception>
 #include <memory>
 #include <optional>
-#include <tuple>
 
 namespace oauth2_rest::cli {
 namespace asio = boost::asio;
@@ -41,31 +38,6 @@ class cache_store final : public oauth2::token_store {
  private:
   const token_cache& cache_;
 };
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// scheme, host, port of a URL: a 401 from another origin (a redirect target, which never got
-// the token) says nothing about the token (the action's rule).
-std::optional<std::tuple<std::string, std::string, std::uint16_t>> origin_of(std::string_view url) {
-  auto parsed = boost::urls::parse_uri(url);
-  if (parsed.has_error()) return std::nullopt;
-  std::string scheme = lower(parsed->scheme());
-  const std::uint16_t port = parsed->has_port() && !parsed->port().empty() ? parsed->port_number()
-                             : scheme == "https"                            ? 443
-                                                                            : 80;
-  return std::tuple{std::move(scheme), lower(parsed->host_address()), port};
-}
-
-bool answered_by_token_origin(const std::string& sent_to, const http::response& r) {
-  if (r.url.empty() || r.url == sent_to) return true;
-  auto sent = origin_of(sent_to);
-  auto answered = origin_of(r.url);
-  return sent && answered && *sent == *answered;
-}
 
 bool write_stdout(std::string_view bytes) {
   return std::fwrite(bytes.data(), 1, bytes.size(), stdout) == bytes.size() && std::fflush(stdout) == 0;
@@ -165,7 +137,7 @@ class oneshot_run {
     send_options.max_response_body = config_.max_response_size;
 
     auto answer = co_await http.send(request, send_options);
-    if (answer && answer->status == 401 && answered_by_token_origin(request_.url, *answer) &&
+    if (answer && answer->status == 401 && action::answered_by_token_origin(request_.url, *answer) &&
         oauth2::should_refresh(401, http::find_header(answer->headers, "WWW-Authenticate").value_or(""))) {
       // RFC 6750 3.1: a new token, and the request once more.
       auto renewed = co_await tokens.refresh(token->value, config_.request_timeout);

@@ -1,6 +1,8 @@
 // The token cache: one 0600 file per credential, replaced atomically, trusted only when it is ours.
 #include "cli/token_cache.hpp"
 
+#include "util/fd_write.hpp"
+
 #include "action/url_join.hpp"
 #include "util/json_read.hpp"
 #include "util/json_write.hpp"
@@ -57,16 +59,6 @@ std::string sha256_hex(std::string_view bytes) {
     out += hex[digest[i] & 0xf];
   }
   return out;
-}
-
-bool write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
 }
 
 // The directory exists, is a directory owned by us, and only we may use it; "" or why not.

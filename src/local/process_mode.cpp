@@ -1,6 +1,8 @@
 // Local mode: stdin lines -> the action -> event lines on stdout.
 #include "local/process_mode.hpp"
 
+#include "util/fd_write.hpp"
+
 #include "action/http_request_action.hpp"
 #include "http/http_client.hpp"
 #include "local/directory_attachments.hpp"
@@ -75,16 +77,6 @@ std::size_t max_line_bytes() {
                              "), got \"" + std::string(text) + "\"");
   }
   return value;
-}
-
-bool write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
 }
 
 // Temporary file in the same directory, then rename: readers see the old or
