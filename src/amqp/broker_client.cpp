@@ -150,6 +150,15 @@ class broker_client::state : public std::enable_shared_from_this<broker_client::
       log::debug("dropping a settle for an unknown or settled delivery", {{"delivery_tag", tag}});
       return false;
     }
+    if (deliveries_.unsettled() == 0) {
+      // Nothing else is in flight, so nothing could join this settle in one frame: it goes
+      // out now, not after the turn. At prefetch 1 the broker sends the next delivery only
+      // when it has the ack, and the rest of the turn (the finished message's clean-up) then
+      // overlaps that round trip instead of delaying it.
+      flush_settles();
+      consume_->try_write_now();
+      return true;
+    }
     schedule_flush();
     return true;
   }
