@@ -6,6 +6,9 @@
 #
 # Usage: bench/ab.sh [--smoke] LABEL=OAUTH2-REST-BINARY...
 #   e.g. bench/ab.sh old=/work/old/build/oauth2-rest new=build-bench/oauth2-rest
+#   LABEL=yardstick takes the raw-client yardstick (bench/yardstick.cpp) as a participant; put
+#   it first to get ours as a fraction of it: bench/ab.sh yardstick=yardstick ours=build/oauth2-rest
+#   (it has no stuck-message run).
 # The driver, demo server and platform API come from BENCH_BUILD_DIR (default build; built with
 # -DOAUTH2_REST_BENCH=ON; nothing is built here). Knobs: BENCH_RUNS (default 3), BENCH_MESSAGES
 # (per end-to-end run, default 5000), BENCH_STUCK_MESSAGES (per stuck-message run, default
@@ -20,7 +23,7 @@ specs=()
 for arg in "$@"; do
   case "$arg" in
     --smoke) smoke=1 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *=*) specs+=("$arg") ;;
     *) echo "bench/ab.sh: expected LABEL=BINARY, got '$arg' (see --help)" >&2; exit 2 ;;
   esac
@@ -44,6 +47,7 @@ with_stuck=${BENCH_AB_STUCK:-1}
 labels=(); binaries=()
 for spec in "${specs[@]}"; do
   label=${spec%%=*}; binary=${spec#*=}
+  if [[ "$binary" == yardstick ]]; then labels+=("$label"); binaries+=(yardstick); continue; fi
   [[ -x "$binary" ]] || { echo "bench/ab.sh: $binary is not an executable" >&2; exit 2; }
   labels+=("$label"); binaries+=("$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")")
 done
@@ -65,11 +69,17 @@ order() {
 for run in $(seq 1 "$runs"); do
   for prefetch in $prefetches; do
     for i in $(order "$run"); do
-      scenario "${labels[$i]}" "prefetch-$prefetch" "$run" --messages "$messages" --prefetch "$prefetch" -- "${binaries[$i]}" sail
+      if [[ "${binaries[$i]}" == yardstick ]]; then
+        scenario "${labels[$i]}" "prefetch-$prefetch" "$run" --messages "$messages" --prefetch "$prefetch" -- \
+          "$yardstick" --token-url @DEMO@/oauth/token --api-url @DEMO@/api/items/1
+      else
+        scenario "${labels[$i]}" "prefetch-$prefetch" "$run" --messages "$messages" --prefetch "$prefetch" -- "${binaries[$i]}" sail
+      fi
     done
   done
   if [[ "$with_stuck" == 1 ]]; then
     for i in $(order "$run"); do
+      [[ "${binaries[$i]}" == yardstick ]] && continue
       stuck_pair "${labels[$i]}" "$run" "$stuck_messages" "${binaries[$i]}" sail
     done
   fi

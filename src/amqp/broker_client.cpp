@@ -156,7 +156,7 @@ class broker_client::state : public std::enable_shared_from_this<broker_client::
       // when it has the ack, and the rest of the turn (the finished message's clean-up) then
       // overlaps that round trip instead of delaying it.
       flush_settles();
-      consume_->try_write_now();
+      if (consume_) consume_->try_write_now();
       return true;
     }
     schedule_flush();
