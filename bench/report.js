@@ -190,6 +190,14 @@ out.push(`| 4 replicas started 1 s apart, token expired at start: 1 token reques
 const sf = stuck.figs.ours;
 out.push(`| a stuck message at prefetch 100: msg/s and CPU per message within 10 % (b ÷ a) | ${fmt(sf.rateRatio, 3)}× / ${fmt(sf.cpuRatio, 3)}× | ${yes(stuckMet(sf))} |`);
 out.push(`| local mode ≥ 80 % of wrk | ${fmt((100 * localRate) / wrkRate)} % | ${yes(localRate / wrkRate >= 0.8)} |`);
+// bench/cli_bench.sh's line, when run.sh wrote it (older result dirs have none).
+const cliPath = path.join(resultsDir, 'cli.json');
+const cli = fs.existsSync(cliPath) ? readLines(cliPath)[0] : undefined;
+if (cli) {
+    out.push(`| oauth2-rest request vs curl (token cached), start to exit: within 2× (issue 13) | ${fmt(cli.oauth2_rest_ms_median, 1)} ms vs ${fmt(cli.curl_ms_median, 1)} ms ` +
+        `(p90 ${fmt(cli.oauth2_rest_ms_p90, 1)} vs ${fmt(cli.curl_ms_p90, 1)}), ${fmt(cli.ratio, 2)}×, ${fmt(cli.oauth2_rest_token_requests)} token request in ${fmt(cli.cli_runs + 1)} calls | ` +
+        `${yes(cli.ratio <= 2 && cli.oauth2_rest_token_requests === 1)} |`);
+}
 out.push('');
 out.push('How measured: `oauth2-rest-bench-driver` pre-publishes the messages (encrypted, protocol 1), spawns the worker, ' +
     'starts the clock when the queue shows a consumer and stops it when the bound data and error queues hold every output. ' +
@@ -197,7 +205,10 @@ out.push('How measured: `oauth2-rest-bench-driver` pre-publishes the messages (e
     'separate start on an empty queue; start is spawn until the queue shows a consumer (platform API on loopback); token requests ' +
     'are the demo server\'s count for that run (the server is restarted for each run). Local mode: ' +
     `${local.length ? local[0].messages : '?'} lines through \`oauth2-rest process --concurrency 16\`, timed from spawn to exit ` +
-    '(start, token request and exit included), against `wrk -t2 -c16` for BENCH_WRK_SECONDS on the same endpoint with a valid token.');
+    '(start, token request and exit included), against `wrk -t2 -c16` for BENCH_WRK_SECONDS on the same endpoint with a valid token. ' +
+    '`oauth2-rest request` vs curl (bench/cli_bench.sh): one GET to the demo API per process, the token in oauth2-rest\'s cache ' +
+    '(and in curl\'s `-H "Authorization: Bearer ..."`), the two alternated, each process timed from spawn to exit by bash\'s ' +
+    '$EPOCHREALTIME; medians per call; the demo server counts the token requests.');
 out.push('');
 out.push('## Micro benchmarks (per-message path)');
 out.push('');

@@ -10,7 +10,8 @@
 # on one queue, a stuck message (prefetch 100, the first message's call hanging while the others
 # pass it, against the same run without it), the token requests of 10,000 messages, 4 replicas
 # sharing one credential whose token has expired (started 1 s apart, and all at once: token
-# requests per token lifetime), and local mode against `wrk`. Each figure is the median of BENCH_RUNS runs. Writes bench/results/{latest.md,
+# requests per token lifetime), local mode against `wrk`, and `oauth2-rest request` against curl
+# (token cached; bench/cli_bench.sh). Each figure is the median of BENCH_RUNS runs. Writes bench/results/{latest.md,
 # throughput.png,raw.jsonl,micro.txt} (--smoke: bench/results/smoke/, one tiny run of everything,
 # for CI).
 #
@@ -165,6 +166,7 @@ for run in $(seq 1 "$runs"); do
 done
 
 BENCH_BUILD_DIR="$build" bash "$root/bench/attachment_bench.sh" $( ((smoke)) && echo --smoke) | tee "$results/attachment.json"  # SPEC 9: peak RSS growth moving one attachment up and down
+BENCH_BUILD_DIR="$build" bash "$root/bench/cli_bench.sh" $( ((smoke)) && echo --smoke) | tee "$results/cli.json"  # issue 13: oauth2-rest request vs curl, token cached
 
 # --- micro benchmarks ---------------------------------------------------------------------------
 log "micro benchmarks"
