@@ -14,6 +14,8 @@
 # Knobs: BENCH_CLI_RUNS, BENCH_BUILD_DIR (default build).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"  # await_url
 runs=${BENCH_CLI_RUNS:-200}
 [[ "${1:-}" == "--smoke" ]] && runs=${BENCH_CLI_RUNS:-10}
 build=${BENCH_BUILD_DIR:-build}
@@ -35,16 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$demo_server" --port 0 >"$tmp/demo.out" 2>"$tmp/demo.err" &
+"$demo_server" --port 0 >"$tmp/demo.out" 2>"$tmp/demo.out.err" &
 demo_pid=$!
-demo=""
-for _ in $(seq 1 200); do
-  demo=$(sed -n 's/^listening on //p' "$tmp/demo.out" | head -n1)
-  [[ -n "$demo" ]] && break
-  kill -0 "$demo_pid" 2>/dev/null || break
-  sleep 0.05
-done
-[[ -n "$demo" ]] || { echo "cli_bench: the demo server did not start: $(cat "$tmp/demo.err")" >&2; exit 1; }
+demo=$(await_url "$tmp/demo.out" "$demo_pid") || exit 1
 api="$demo/api/items/1"
 
 # curl's token (a token request the demo server counts: subtracted below).
@@ -71,7 +66,7 @@ for ((i = 0; i < runs; i++)); do
 done
 
 kill "$demo_pid"; wait "$demo_pid" || true; demo_pid=""
-total_tokens=$(sed -n 's/^demo server: \([0-9]*\) token request.*/\1/p' "$tmp/demo.err")
+total_tokens=$(sed -n 's/^demo server: \([0-9]*\) token request.*/\1/p' "$tmp/demo.out.err")
 ours_tokens=$(( ${total_tokens:-0} - 1 ))  # less curl's one
 
 # median and p90 (nearest rank) in ms of the microsecond figures given.

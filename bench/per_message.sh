@@ -49,16 +49,17 @@ bench_services
 raw="$results/raw/driver.jsonl"
 : >"$raw"
 
-# Wrappers between the driver and the program: the driver's SIGTERM must reach the program
-# itself, so that valgrind and strace write their counts as it exits.
-cat >"$tmp/under-tool.sh" <<'EOF'
+# Between the driver and the program where a tool would keep the driver's SIGTERM from it:
+# strace must pass it on (the program exits, then strace writes its counts), and the wake-ups are
+# read just before the program is told to stop. valgrind needs no wrapper: it runs the program
+# in its own process, which gets the signal (as in stuck_ir.sh).
+cat >"$tmp/under-strace.sh" <<'EOF'
 #!/bin/bash
-# under-tool.sh self|child TOOL...: TERM goes to the tool's process (valgrind runs the program
-# in it) or to the tool's child (strace).
-mode=$1; shift
-"$@" &
+# under-strace.sh OUT PROGRAM...: strace -f -c -o OUT PROGRAM, TERM passed on to PROGRAM.
+out=$1; shift
+strace -f -c -o "$out" "$@" &
 pid=$!
-if [[ $mode == self ]]; then trap 'kill -TERM $pid' TERM; else trap 'pkill -TERM -P $pid' TERM; fi
+trap 'pkill -TERM -P $pid' TERM
 wait $pid; wait $pid
 EOF
 cat >"$tmp/wakeups.sh" <<'EOF'
@@ -71,7 +72,7 @@ pid=$!
 trap 'v=0; for s in /proc/$pid/task/*/status; do v=$((v + $(awk "/^voluntary_ctxt_switches/ {print \$2}" "$s"))); done; echo "$v" >"$out"; kill -TERM $pid' TERM
 wait $pid; wait $pid
 EOF
-chmod +x "$tmp/under-tool.sh" "$tmp/wakeups.sh"
+chmod +x "$tmp/under-strace.sh" "$tmp/wakeups.sh"
 
 program() {  # the program's command line for a spec
   if [[ "$1" == yardstick ]]; then echo "$yardstick" --token-url @DEMO@/oauth/token --api-url @DEMO@/api/items/1
@@ -81,15 +82,18 @@ program() {  # the program's command line for a spec
 for p in $prefetches; do
   for spec in "${specs[@]}"; do
     label=${spec%%=*}; binary=${spec#*=}
-    [[ "$binary" == yardstick || -x "$binary" ]] || { echo "bench/per_message.sh: $binary is not an executable" >&2; exit 2; }
+    if [[ "$binary" != yardstick ]]; then
+      [[ -x "$binary" ]] || { echo "bench/per_message.sh: $binary is not an executable" >&2; exit 2; }
+      binary="$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")"  # the driver runs elsewhere
+    fi
     read -r -a cmd <<<"$(program "$binary")"
     for m in "$n" "$((2 * n))"; do
       scenario "$label" "callgrind-$p-$m" 1 --timeout 900 --messages "$m" --prefetch "$p" -- \
-        "$tmp/under-tool.sh" self valgrind --tool=callgrind --callgrind-out-file="$results/raw/$label-p$p-m$m.cg" "${cmd[@]}"
+        valgrind --tool=callgrind --callgrind-out-file="$results/raw/$label-p$p-m$m.cg" "${cmd[@]}"
       callgrind_annotate --tree=caller "$results/raw/$label-p$p-m$m.cg" >"$results/raw/$label-p$p-m$m.txt" 2>/dev/null
     done
     scenario "$label" "strace-$p" 1 --messages "$((2 * n))" --prefetch "$p" -- \
-      "$tmp/under-tool.sh" child strace -f -c -o "$results/raw/$label-p$p.strace" "${cmd[@]}"
+      "$tmp/under-strace.sh" "$results/raw/$label-p$p.strace" "${cmd[@]}"
     scenario "$label" "wakeups-$p" 1 --messages "$((2 * n))" --prefetch "$p" -- \
       "$tmp/wakeups.sh" "$results/raw/$label-p$p.wakeups" "${cmd[@]}"
   done

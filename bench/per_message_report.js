@@ -40,20 +40,22 @@ function callgrindFigures(text) {
     return { instructions: Number(total[1].replace(/,/g, '')), allocations };
 }
 
-// strace -c: calls per system call name.
+// strace -c: calls per system call name, and the reads that failed (EAGAIN: a read tried before
+// data was there). A row is "% seconds usecs/call calls [errors] name".
 function straceFigures(text) {
     if (!text) return null;
     const calls = {};
     let total = 0;
+    let failedReads = 0;
     for (const line of text.split('\n')) {
         const f = line.trim().split(/\s+/);
         if (f.length < 5 || !/^\d/.test(f[0]) || f[f.length - 1] === 'total') continue;
         const name = f[f.length - 1];
-        const count = Number(f[3]);
-        calls[name] = count;
-        total += count;
+        calls[name] = Number(f[3]);
+        total += calls[name];
+        if (f.length === 6 && /^(recvfrom|recvmsg|read)$/.test(name)) failedReads += Number(f[4]);
     }
-    return { calls, total };
+    return { calls, total, failedReads };
 }
 
 const fmt = (x, digits = 1) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
@@ -73,18 +75,9 @@ for (const p of prefetches) {
         const s = straceFigures(read(`${label}-p${p}.strace`));
         const wakeups = read(`${label}-p${p}.wakeups`);
         const per = (x) => x / (2 * n);
-        let eagain = null;
-        const st = read(`${label}-p${p}.strace`);
-        if (st) {
-            eagain = 0;
-            for (const line of st.split('\n')) {
-                const f = line.trim().split(/\s+/);
-                if (f.length === 6 && /^(recvfrom|recvmsg|read)$/.test(f[5])) eagain += Number(f[4]);
-            }
-        }
         out.push(`| ${p} | ${label} | ${a && b ? fmt((b.instructions - a.instructions) / n / 1000) + ' k' : 'n/a'} | ` +
             `${a && b ? fmt((b.allocations - a.allocations) / n) : 'n/a'} | ${s ? fmt(per(s.total)) : 'n/a'} | ` +
-            `${s ? fmt(per(s.calls.epoll_wait || 0)) : 'n/a'} | ${eagain === null ? 'n/a' : fmt(per(eagain))} | ` +
+            `${s ? fmt(per(s.calls.epoll_wait || 0)) : 'n/a'} | ${s ? fmt(per(s.failedReads)) : 'n/a'} | ` +
             `${wakeups ? fmt(per(Number(wakeups.trim())), 2) : 'n/a'} |`);
     }
 }
