@@ -94,6 +94,18 @@ TEST(outgoing_headers, worked_example_error_message) {
   EXPECT_EQ(reply.size(), h.size() + 1);
 }
 
+// The last output moves the common headers into its own and adds two keys: the table has room
+// for them, so the message's headers are not copied a second time to grow it.
+TEST(outgoing_headers, common_headers_have_room_for_the_last_outputs_keys) {
+  json::object common =
+      build_common_headers(example_incoming(), example_settings(), "NEW-UUID", "T1", 1);
+  EXPECT_GE(common.capacity(), common.size() + 2);
+  const void* table = &*common.begin();
+  json::object h = data_headers(std::move(common), "", 1, 2);
+  EXPECT_EQ(&*h.begin(), table);
+  EXPECT_EQ(h.size(), 14u);
+}
+
 TEST(outgoing_headers, data_message_without_id_keeps_the_new_id) {
   json::object common =
       build_common_headers(example_incoming(), example_settings(), "NEW-UUID", "T1", 1);

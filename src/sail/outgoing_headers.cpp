@@ -74,10 +74,11 @@ class js_object {
     slots_[i].number = number;
   }
 
-  json::object to_object() const {
+  // `spare`: room for that many more keys, so that adding them later does not grow the table.
+  json::object to_object(std::size_t spare = 0) const {
     std::size_t defined = 0;
     for (const auto& sl : slots_) defined += sl.what != kind::undefined ? 1 : 0;
-    json::object out(defined);
+    json::object out(defined + spare);
     for (const auto& sl : slots_) {
       switch (sl.what) {
         case kind::undefined:
@@ -253,7 +254,8 @@ json::object build_common_headers(const json::object& incoming_headers, const se
   h.set(message_slot, new_message_id);
   set_env_ids(h, s, step_id, additional_from);
   h.set(h.index_of("start", additional_from), start_ms);
-  return h.to_object();
+  // The last output of a message takes this object and adds end and protocolVersion.
+  return h.to_object(2);
 }
 
 namespace {

@@ -36,7 +36,8 @@ std::string thread_id_of(const boost::json::object& incoming_headers,
 //    parentMessageId: <incoming messageId>, threadId, messageId: new_message_id,
 //    execId, taskId, workspaceId, containerId, userId, stepId, compId,
 //    function, start: start_ms}
-// thread_id comes from thread_id_of; start_ms is epoch ms when processing began.
+// thread_id comes from thread_id_of; start_ms is epoch ms when processing began. The object has
+// room for the two keys data_headers adds (end, protocolVersion) without growing.
 boost::json::object build_common_headers(const boost::json::object& incoming_headers,
                                          const settings& s, std::string_view new_message_id,
                                          std::string_view thread_id, std::int64_t start_ms);
