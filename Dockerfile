@@ -13,7 +13,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       cmake g++ make ccache libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
-      libssl-dev librabbitmq-dev zlib1g-dev libbrotli-dev pkg-config \
+      libssl-dev librabbitmq-dev zlib1g-dev libbrotli-dev libmimalloc-dev pkg-config \
       ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

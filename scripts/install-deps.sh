@@ -8,7 +8,7 @@ want_test=0
 
 packages=(cmake g++ make ccache pkg-config
           libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-          libssl-dev librabbitmq-dev zlib1g-dev libbrotli-dev)
+          libssl-dev librabbitmq-dev zlib1g-dev libbrotli-dev libmimalloc-dev)
 if (( want_test )); then
   # nginx: spec/component/nginx_gzip_test.cpp runs its own, in a temp prefix on a loopback port.
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev rabbitmq-server openssl procps
