@@ -9,8 +9,9 @@
 # Needs valgrind and strace (installed if missing) and the bench targets in BENCH_BUILD_DIR
 # (default build; -DOAUTH2_REST_BENCH=ON). Knobs: BENCH_PREFETCHES (default "1 100"),
 # BENCH_COUNT_MESSAGES (default 2000). Per build and prefetch:
-#   - instructions and allocations (malloc, calloc, realloc and aligned calls): callgrind, a
-#     run of N and one of 2N messages, the difference over N (start-up and shutdown cancel);
+#   - instructions and allocations (malloc, calloc, realloc and aligned calls, glibc's or
+#     mimalloc's, and mimalloc's operator new): callgrind, a run of N and one of 2N messages,
+#     the difference over N (start-up and shutdown cancel);
 #   - system calls: strace -f -c over 2N messages;
 #   - wake-ups: voluntary context switches of all the process's threads over 2N messages.
 # Writes bench/results/per-message/latest.md (and raw/, the tools' own files, not kept in git).
@@ -19,7 +20,7 @@ set -euo pipefail
 specs=()
 for arg in "$@"; do
   case "$arg" in
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *=*) specs+=("$arg") ;;
     *) echo "bench/per_message.sh: expected LABEL=BINARY, got '$arg' (see --help)" >&2; exit 2 ;;
   esac

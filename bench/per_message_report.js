@@ -19,8 +19,11 @@ const read = (name) => {
 };
 
 // callgrind_annotate --tree=caller: the program's total, and the calls into the allocator
-// (each caller line of a block names its call count as "(N x)").
-const allocators = /\*\s+\S*:(malloc|calloc|realloc|_mid_memalign\.constprop\.0|posix_memalign) /;
+// (each caller line of a block names its call count as "(N x)"): glibc's entry points, or
+// mimalloc's where it replaced them (its operator new is its own, not a call to malloc).
+const allocators = new RegExp(
+    '\\*\\s+\\S*:(malloc|calloc|realloc|_mid_memalign\\.constprop\\.0|posix_memalign) \\[[^\\]]*libc\\.so' +
+    '|\\*\\s+\\S*:(malloc|calloc|realloc|aligned_alloc|posix_memalign|mi_malloc|mi_malloc_aligned|operator new(?:\\[\\])?\\([^)]*\\)) \\[[^\\]]*libmimalloc');
 function callgrindFigures(text) {
     if (!text) return null;
     const total = text.match(/([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS/);
@@ -34,6 +37,7 @@ function callgrindFigures(text) {
             const m = line.match(/<\s*(.*?) \(([\d,]+)x\)/);
             if (!m) continue;
             if (head[1] === 'malloc' && m[1].includes('_mid_memalign')) continue;
+            if (head[2] && m[1].includes('libmimalloc')) continue;  // mimalloc calling itself
             allocations += Number(m[2].replace(/,/g, ''));
         }
     }
