@@ -247,7 +247,8 @@ class connection_impl final : public amqp_connection, public std::enable_shared_
   void try_write_now() override {
     if (closed_ || writing_ || out_.empty()) return;
     boost::system::error_code ec;
-    socket().non_blocking(true, ec);
+    // Asio issues the ioctl on every call, even when the mode is set already.
+    if (!socket().non_blocking()) socket().non_blocking(true, ec);
     if (!tls_) {
       std::size_t n = socket().write_some(asio::buffer(out_), ec);
       if (!ec) out_.erase(0, n);

@@ -78,7 +78,9 @@ int run_worker() {
     return 0;
   }
 
-  asio::io_context io{1};
+  // One thread runs the worker, so socket operations need no locks; the scheduler keeps its lock
+  // for completions that Asio's resolver thread posts.
+  asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   http::client platform_http(io.get_executor());
   platform_api api(platform_http, s);
   auto step = run_to_completion(io, api.fetch_step());
