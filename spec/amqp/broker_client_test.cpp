@@ -508,7 +508,11 @@ TEST_F(broker_client_test, stop_completes_every_publish_callback_exactly_once) {
   ASSERT_TRUE(run_until([&] { return ok_count + stopped + other == count && late == 1; }));
   EXPECT_EQ(other, 0);
   EXPECT_TRUE(std::all_of(completions.begin(), completions.end(), [](int c) { return c == 1; }));
-  EXPECT_EQ(admin_->message_count(queue_), static_cast<std::uint32_t>(ok_count));
+  // The queue holds every confirmed message, and at most one more: the first publish was alone,
+  // so it went to the socket at once, and stop() came before its confirm.
+  const auto queued = admin_->message_count(queue_);
+  EXPECT_GE(queued, static_cast<std::uint32_t>(ok_count));
+  EXPECT_LE(queued, static_cast<std::uint32_t>(ok_count) + 1);
   client_->stop();  // idempotent
   // The connection was closed cleanly and is gone.
   EXPECT_TRUE(run_until([&] {
@@ -582,6 +586,9 @@ TEST_F(broker_client_test, a_silent_broker_is_detected_by_missed_heartbeats_and_
     ASSERT_TRUE(run_until([&] { return states_.back() == false; }, 6s));
     noticed = std::chrono::steady_clock::now() - frozen_at;
     EXPECT_FALSE(client_->connected());
+    // Frozen on until the other connection has missed its heartbeats too: thawed at once, a
+    // connection a little behind the first survives, and the delivery below came on session 1.
+    run_for(3s);
   }
   EXPECT_LT(noticed, 4s);
   ASSERT_TRUE(run_until([&] { return states_.back() == true; }, 20s));

@@ -309,6 +309,9 @@ TEST_F(broker_tls_test, a_frozen_broker_is_detected_by_missed_heartbeats_and_rec
     testing::frozen_broker frozen(broker_pid);
     ASSERT_TRUE(run_until([&] { return states_.back() == false; }, 30s));
     EXPECT_FALSE(client_->connected());
+    // Frozen on until the other connection has missed its heartbeats too (see the same test in
+    // broker_client_test.cpp).
+    run_for(3s);
   }
   ASSERT_TRUE(run_until([&] { return states_.back() == true; }, 90s));
   admin_->publish("", queue_, "after the freeze");
