@@ -137,12 +137,13 @@ class broker_client::state : public std::enable_shared_from_this<broker_client::
       }
       return;
     }
-    const bool alone = waiting_.empty() && confirms_.in_flight() == 0;
+    const bool alone = waiting_.empty() && confirms_.in_flight() == 0 && deliveries_.unsettled() <= 1;
     waiting_.push_back(std::move(p));
     if (alone && publish_ready_ && publish_ && !publish_->blocked()) {
-      // Nothing waits or is unconfirmed, so nothing could join this publish in one write: it goes
-      // out now, not two scheduler passes later (at prefetch 1 every output is alone, and its
-      // confirm is the next thing on the message's critical path).
+      // Nothing waits or is unconfirmed, and no other delivery is in progress whose output could
+      // join this publish in one write: it goes out now, not two scheduler passes later (at
+      // prefetch 1 every output is alone, and its confirm is the next thing on the message's
+      // critical path). With more deliveries in progress, outputs of one turn share a write.
       flush_publishes();
       publish_->try_write_now();
       post_outbox();
