@@ -20,11 +20,16 @@ const cpuModel = (() => {
 const runs = Math.max(0, ...raw.map((r) => r.run));
 const base = labels[0];
 
+const steal = raw.map((r) => r.steal_pct).filter((v) => typeof v === 'number');
 const out = [];
 out.push('# oauth2-rest worker builds side by side');
 out.push('');
 out.push(`Made by \`${commandLine}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} cores (${cpuModel}), ` +
     `RabbitMQ on loopback, ${sizes}. Medians of ${runs} run(s); the builds take turns within each run. Ratios are ÷ ${base}.`);
+if (steal.length) {
+    out.push(`Steal time (the host's share of both cores, per run, from /proc/stat): median ${fmt(median(steal), 1)} %, ` +
+        `highest ${fmt(Math.max(...steal), 1)} %. Above a few per cent, timed figures say more about the host than the code.`);
+}
 out.push('');
 const excluded = raw.filter(failed);
 if (excluded.length) {

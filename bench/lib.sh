@@ -126,6 +126,10 @@ stop_demo() {
 }
 
 # CPU time (clock ticks) the bench broker's Erlang VM has used so far; empty when not found.
+# "steal total" ticks of all CPUs from /proc/stat: the host's share of this run (a virtual machine
+# whose host is busy loses time to it; a timed figure taken then says little about the code).
+cpu_ticks() { awk '/^cpu /{ t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t; exit }' /proc/stat; }
+
 broker_ticks() {
   local p cmdline
   for p in $(pgrep beam.smp); do
@@ -143,12 +147,16 @@ scenario() {
   start_demo
   local args=() a
   for a in "$@"; do a=${a//@PLATFORM@/$platform_url}; args+=("${a//@DEMO@/$demo_url}"); done
-  local line status=0 ticks0 ticks1 broker_us=null
+  local line status=0 ticks0 ticks1 broker_us=null cpu0 cpu1 steal_pct=null
   ticks0=$(broker_ticks)
+  cpu0=$(cpu_ticks)
   line=$(cd "${scenario_dir:-$tmp}" && env ELASTICIO_API_URI="$platform_url" "${extra_env[@]}" \
            "$driver" --log-dir "$tmp/logs" --label "$runtime-$name-$run" "${args[@]}") || status=$?
   ticks1=$(broker_ticks)
+  cpu1=$(cpu_ticks)
   stop_demo
+  steal_pct=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { split(a, x, " "); split(b, y, " "); t = y[2] - x[2];
+    printf "%.1f", (t > 0 ? 100 * (y[1] - x[1]) / t : 0) }')
   # The broker's CPU per message over the whole driver run (publishing the input included, the
   # same for every runtime): what the broker spends is part of what a message costs.
   if [[ -n "$ticks0" && -n "$ticks1" && "$line" == *'"messages":'* ]]; then
@@ -162,10 +170,10 @@ scenario() {
     exit 1
   fi
   (( status == 0 )) || log "warning: $runtime $name run $run: driver exit $status: $line"
-  printf '{"runtime":"%s","scenario":"%s","run":%d,"tokens":%s,"hangs":%s,"windows":%s,"token_lifetime":%s,"broker_cpu_us_per_msg":%s,"figures":%s}\n' \
+  printf '{"runtime":"%s","scenario":"%s","run":%d,"tokens":%s,"hangs":%s,"windows":%s,"token_lifetime":%s,"broker_cpu_us_per_msg":%s,"steal_pct":%s,"figures":%s}\n' \
     "$runtime" "$name" "$run" "${tokens:-null}" "${platform_hangs:-null}" "${platform_windows:-null}" \
-    "${token_lifetime:-null}" "$broker_us" "$line" >>"$raw"
-  log "$runtime $name run $run: $line tokens=${tokens:-?} hangs=${platform_hangs:-?} windows=${platform_windows:-?} broker_us=$broker_us"
+    "${token_lifetime:-null}" "$broker_us" "$steal_pct" "$line" >>"$raw"
+  log "$runtime $name run $run: $line tokens=${tokens:-?} hangs=${platform_hangs:-?} windows=${platform_windows:-?} broker_us=$broker_us steal=$steal_pct%"
 }
 
 stuck_pair() {
