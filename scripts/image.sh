@@ -104,7 +104,7 @@ check_files() {
   [[ "$(readlink -f "$mnt/usr/lib/ssl/cert.pem" | sed "s#^$mnt##")" == /etc/ssl/certs/ca-certificates.crt ]] ||
     { echo "OpenSSL's default /usr/lib/ssl/cert.pem does not lead to the CA bundle"; return; }
   local pkg
-  for pkg in libc6 libstdc++6 libgcc-s1 libssl3 librabbitmq4 libboost-json1.81.0 libboost-url1.81.0 zlib1g \
+  for pkg in libc6 libstdc++6 libgcc-s1 libssl3 librabbitmq4 libboost-url1.81.0 zlib1g \
     libbrotli1 libmimalloc2.0 tini ca-certificates libboost1.81-dev; do
     [[ -s "$mnt/usr/share/doc/$pkg/copyright" ]] || { echo "no copyright file for $pkg"; return; }
   done

@@ -13,7 +13,8 @@ out=$1
 shift
 uid=10001
 packages="ca-certificates"
-# Compiled into the executable: the Boost headers (Asio, Beast), libstdc++'s templates.
+# Compiled into the executable: the Boost headers (Asio, Beast) and Boost.JSON (its one-file
+# build, lib/util/boost_json_impl.cpp), libstdc++'s templates.
 packages="$packages libboost1.81-dev"
 
 # copy_path PATH: PATH into $out as it is here; a symlink stays a symlink and its target is
