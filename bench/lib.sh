@@ -125,11 +125,12 @@ stop_demo() {
   fi
 }
 
-# CPU time (clock ticks) the bench broker's Erlang VM has used so far; empty when not found.
-# "steal total" ticks of all CPUs from /proc/stat: the host's share of this run (a virtual machine
-# whose host is busy loses time to it; a timed figure taken then says little about the code).
+# "STEAL TOTAL": the steal ticks and all ticks of all CPUs so far (/proc/stat). Their growth over a
+# run is the host's share of it: a virtual machine whose host is busy loses time to it, and a
+# timed figure taken then says little about the code.
 cpu_ticks() { awk '/^cpu /{ t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t; exit }' /proc/stat; }
 
+# CPU time (clock ticks) the bench broker's Erlang VM has used so far; empty when not found.
 broker_ticks() {
   local p cmdline
   for p in $(pgrep beam.smp); do
