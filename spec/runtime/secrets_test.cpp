@@ -486,14 +486,16 @@ TEST_F(secrets_test, no_private_key_certificate_key_or_client_assertion_in_local
   // A key's PEM also holds its public key, which the certificate carries too (and the output may
   // show the certificate): a key line that also occurs in the certificate's base64 is public, and
   // searching for it failed about one run in 30, whenever the two encodings happened to align.
-  auto base64_of = [](const std::string& pem) {
-    std::string out;
-    for (char c : pem) if (c != '\n') out += c;
-    return out;
+  // A line holding private material can never occur there, so no leak is hidden by skipping.
+  auto without_line_breaks = [](std::string pem) {
+    std::erase(pem, '\n');
+    return pem;
   };
-  const std::string public_text = base64_of(signing.certificate_chain_pem) + "|" + base64_of(tls.certificate_chain_pem);
+  const std::string public_text = without_line_breaks(signing.certificate_chain_pem) + "|" +
+                                  without_line_breaks(tls.certificate_chain_pem);
   for (const auto* key : {&signing.private_key_pem, &tls.private_key_pem}) {
     // Every base64 line of each key's body that is not public.
+    const std::size_t before = needles.size();
     std::size_t at = key->find('\n') + 1;
     for (std::size_t end = key->find('\n', at); end != std::string::npos && key->compare(at, 5, "-----") != 0;
          at = end + 1, end = key->find('\n', at)) {
@@ -501,8 +503,8 @@ TEST_F(secrets_test, no_private_key_certificate_key_or_client_assertion_in_local
       if (public_text.find(line) != std::string::npos) continue;
       needles.emplace_back(key == &tls.private_key_pem ? "certificate key line" : "private key line", std::move(line));
     }
+    ASSERT_GT(needles.size(), before) << "a key keeps lines of its private part to search for";
   }
-  ASSERT_GE(needles.size(), 4u) << "each key keeps lines of its private part to search for";
   {
     std::lock_guard lock(mutex);
     ASSERT_GE(assertions.size(), 2u);
