@@ -345,6 +345,11 @@ TEST_F(broker_client_test, reconnects_after_close_and_drops_acks_of_the_old_sess
   ASSERT_TRUE(run_until([&] { return deliveries_.size() == 1; }));
   const delivery first = deliveries_[0];
   EXPECT_FALSE(first.redelivered);
+  // The delivery can come before the publish connection is up, and the client reports "up" only
+  // when both are. rabbitmqctl below blocks this thread (the client's executor) for seconds, so
+  // a handshake still under way would finish only after the close, and "up" would never precede
+  // the "down" this test looks for.
+  ASSERT_TRUE(wait_connected());
   ASSERT_TRUE(eventually([&] { return testing::close_connection(connection_name_, "reconnect test") == 1; }));
 
   // Down, up again, and the unacked message comes back on the new session.
