@@ -292,6 +292,8 @@ std::optional<token> parse_stored_tokens(std::string_view tokens_field) {
     if (!expiry->is_string()) return std::nullopt;
     t.expires_at = parse_iso8601({expiry->get_string().data(), expiry->get_string().size()});
     if (!t.expires_at) return std::nullopt;
+    // At the precision stored_tokens_json writes, so that writing it back changes nothing.
+    t.expires_at = std::chrono::floor<std::chrono::milliseconds>(*t.expires_at);
   } else if (t.lifetime) {
     return std::nullopt;  // it expires, but nobody wrote down when
   }

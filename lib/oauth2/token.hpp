@@ -78,8 +78,9 @@ std::string stored_tokens_json(const token& t);
 // a JSON object, has no access_token, has a token_type other than Bearer, has a
 // tokenExpiryTime that is not ISO-8601, or has a positive expires_in but no
 // tokenExpiryTime (then nobody knows when it expires). expires_at comes from
-// tokenExpiryTime, lifetime from expires_in (same rules as above); raw is the
-// value without tokenExpiryTime.
+// tokenExpiryTime (floored to the millisecond, the precision it is written at),
+// lifetime from expires_in (same rules as above); raw is the value without
+// tokenExpiryTime.
 std::optional<token> parse_stored_tokens(std::string_view tokens_field);
 
 // When the token must be renewed: expires_at - margin, margin = refresh_margin

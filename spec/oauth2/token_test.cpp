@@ -282,6 +282,20 @@ TEST(stored_tokens, sub_millisecond_expiry_is_truncated) {
             R"({"access_token":"a","token_type":"Bearer","tokenExpiryTime":"2021-11-11T22:18:00.470Z"})");
 }
 
+// Written values carry milliseconds only; a finer time written by someone else is read at that
+// precision, so what is read once is what every later write and read gives (the token cache's
+// fuzz target found a sub-millisecond tokenExpiryTime that changed on its first round trip).
+TEST(stored_tokens, sub_millisecond_expiry_is_read_truncated_so_that_a_round_trip_keeps_it) {
+  const auto first = oauth2::parse_stored_tokens(
+      R"({"access_token":"a","token_type":"Bearer","tokenExpiryTime":"2026-12-01T19:14:50.47475Z"})");
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(first->expires_at);
+  EXPECT_EQ(oauth2::format_iso8601(*first->expires_at), "2026-12-01T19:14:50.474Z");
+  const auto again = oauth2::parse_stored_tokens(oauth2::stored_tokens_json(*first));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->expires_at, first->expires_at);
+}
+
 TEST(stored_tokens, without_expiry_there_is_no_tokenExpiryTime) {
   const auto t = parse_ok("application/json", R"({"access_token":"abc","token_type":"bearer"})");
   const auto stored = oauth2::stored_tokens_json(t);
