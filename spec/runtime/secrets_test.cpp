@@ -239,7 +239,7 @@ class secrets_worker_test : public secrets_test {
     std::vector<std::string> texts;
     while (auto got = queues.admin.get(queue)) {
       texts.push_back(got->body);
-      texts.push_back(json::serialize(got->properties.headers));
+      texts.push_back(json::serialize(got->properties.headers.to_object()));
       if (error_record) {
         boost::system::error_code ec;
         auto record = json::parse(got->body, ec);

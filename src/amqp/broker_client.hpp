@@ -62,7 +62,7 @@ struct connection_settings {
 
 class broker_client {
  public:
-  using delivery_handler = std::function<void(delivery)>;     // called on the executor
+  using delivery_handler = std::function<void(delivery&&)>;   // called on the executor
   using state_handler = std::function<void(bool connected)>;  // called on the executor
 
   // Throws std::invalid_argument if settings.uri does not parse (a start-up configuration error).

@@ -85,11 +85,23 @@ boost::json::object table_to_json_at(const amqp_table_t& table, std::size_t leve
 
 boost::json::object table_to_json(const amqp_table_t& table) { return table_to_json_at(table, 0); }
 
+header_table table_to_headers(const amqp_table_t& table) {
+  header_table headers;
+  headers.reserve(static_cast<std::size_t>(table.num_entries));
+  for (int i = 0; i < table.num_entries; ++i) {
+    const amqp_table_entry_t& entry = table.entries[i];
+    boost::json::value value;
+    // emplace: a key repeated in the table keeps its first value, as table_to_json does.
+    if (field_to_json(entry.value, value, 1)) headers.emplace(to_string_view(entry.key), std::move(value));
+  }
+  return headers;
+}
+
 message_properties properties_from_amqp(const amqp_basic_properties_t& p) {
   message_properties out;
   if (p._flags & AMQP_BASIC_CONTENT_TYPE_FLAG) out.content_type = to_string_view(p.content_type);
   if (p._flags & AMQP_BASIC_CONTENT_ENCODING_FLAG) out.content_encoding = to_string_view(p.content_encoding);
-  if (p._flags & AMQP_BASIC_HEADERS_FLAG) out.headers = table_to_json(p.headers);
+  if (p._flags & AMQP_BASIC_HEADERS_FLAG) out.headers = table_to_headers(p.headers);
   if (p._flags & AMQP_BASIC_DELIVERY_MODE_FLAG) out.delivery_mode = p.delivery_mode;
   if (p._flags & AMQP_BASIC_PRIORITY_FLAG) out.priority = p.priority;
   out.correlation_id = optional_string(p, AMQP_BASIC_CORRELATION_ID_FLAG, p.correlation_id);
@@ -148,6 +160,19 @@ const amqp_basic_properties_t& properties_encoder::encode(const message_properti
   set_string(p, AMQP_BASIC_USER_ID_FLAG, p.user_id, props.user_id);
   set_string(p, AMQP_BASIC_APP_ID_FLAG, p.app_id, props.app_id);
   return out_;
+}
+
+amqp_table_t properties_encoder::encode_table(const header_table& headers) {
+  amqp_table_t table{};
+  table.num_entries = static_cast<int>(headers.size());
+  table.entries = static_cast<amqp_table_entry_t*>(allocate(sizeof(amqp_table_entry_t) * headers.size()));
+  int i = 0;
+  for (const auto& e : headers) {
+    table.entries[i].key = to_bytes(e.key());
+    table.entries[i].value = encode_value(e.value());
+    ++i;
+  }
+  return table;
 }
 
 amqp_table_t properties_encoder::encode_table(const boost::json::object& object) {

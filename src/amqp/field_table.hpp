@@ -40,6 +40,9 @@ inline amqp_bytes_t to_bytes(std::string_view s) noexcept {
 // the message itself stays processable.
 inline constexpr std::size_t max_field_table_depth = 64;
 boost::json::object table_to_json(const amqp_table_t& table);
+// The same for the headers table of a message, as a header_table (order kept; a repeated key
+// keeps its first value, as in table_to_json).
+header_table table_to_headers(const amqp_table_t& table);
 message_properties properties_from_amqp(const amqp_basic_properties_t& props);
 
 // Builds the amqp_basic_properties_t of one publish. Strings point into the message_properties
@@ -56,6 +59,7 @@ class properties_encoder {
   const amqp_basic_properties_t& encode(const message_properties& props);
 
  private:
+  amqp_table_t encode_table(const header_table& headers);
   amqp_table_t encode_table(const boost::json::object& object);
   amqp_field_value_t encode_value(const boost::json::value& value);
   void* allocate(std::size_t bytes);

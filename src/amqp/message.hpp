@@ -1,11 +1,11 @@
 // What travels through the AMQP layer: message properties, incoming deliveries, outgoing publishes.
 //
 // Plain values with no rabbitmq-c types, so the orchestrator and the codec can use them without
-// seeing the client library. Headers are an AMQP field table shown as JSON (see field_table.hpp
-// for the exact mapping).
+// seeing the client library. Headers are an AMQP field table as a flat list of keys and JSON
+// values (header_table.hpp; field_table.hpp has the exact mapping).
 #pragma once
 
-#include <boost/json/object.hpp>
+#include "amqp/header_table.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -19,7 +19,7 @@ struct message_properties {
   std::optional<std::string> expiration, correlation_id, reply_to, message_id, type, app_id, user_id;
   std::optional<std::uint8_t> priority;
   std::optional<std::uint64_t> timestamp;       // seconds since the epoch (AMQP's unit)
-  boost::json::object headers;                  // AMQP field table <-> JSON
+  header_table headers;                         // AMQP field table <-> keys and JSON values
 };
 
 // One message handed to us by basic.deliver; acknowledge it with broker_client::ack/reject,

@@ -21,7 +21,7 @@ amqp::connection_settings connection_settings_for(const settings& s) {
 amqp_transport::amqp_transport(boost::asio::any_io_executor executor, amqp::connection_settings settings)
     : client_(
           std::move(executor), std::move(settings),
-          [this](amqp::delivery d) {
+          [this](amqp::delivery&& d) {
             if (on_delivery_) on_delivery_(std::move(d));
           },
           [this](bool up) {

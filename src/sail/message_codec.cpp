@@ -87,7 +87,7 @@ result<json::object> decode_message(std::string_view body, int protocol_version,
   return std::move(v->get_object());
 }
 
-void attach_reply_to(json::object& message, const json::object& amqp_headers) {
+void attach_reply_to(json::object& message, const amqp::header_table& amqp_headers) {
   if (auto* h = message.if_contains("headers"); h == nullptr || !js_truthy(*h)) {
     message["headers"] = json::object();
   }

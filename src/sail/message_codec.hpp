@@ -7,6 +7,7 @@
 // hold secrets, and these messages end up in logs.
 #pragma once
 
+#include "amqp/header_table.hpp"
 #include "sail/message_cipher.hpp"
 #include "util/result.hpp"
 
@@ -34,7 +35,7 @@ result<boost::json::object> decode_message(std::string_view body, int protocol_v
 // Node's finishing touches on a decoded message (amqp.js _decodeMessage):
 // a missing or falsy "headers" becomes {}, and a truthy incoming AMQP header
 // reply_to is copied into message.headers.reply_to (request-reply flows read it there).
-void attach_reply_to(boost::json::object& message, const boost::json::object& amqp_headers);
+void attach_reply_to(boost::json::object& message, const amqp::header_table& amqp_headers);
 
 // The AMQP body for an outgoing message: JSON as Node's JSON.stringify writes it
 // (util/json_write.hpp), encrypted, base64 for protocol_version < 2, raw otherwise.

@@ -29,7 +29,7 @@ namespace oauth2_rest::sail {
 
 class message_transport {
  public:
-  using delivery_handler = std::function<void(amqp::delivery)>;
+  using delivery_handler = std::function<void(amqp::delivery&&)>;
   using state_handler = std::function<void(bool connected)>;
 
   virtual ~message_transport() = default;

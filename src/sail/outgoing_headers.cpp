@@ -75,22 +75,24 @@ class js_object {
   }
 
   // `spare`: room for that many more keys, so that adding them later does not grow the table.
-  json::object to_object(std::size_t spare = 0) const {
+  // The slots' keys are distinct already: appended without a search.
+  amqp::header_table to_headers(std::size_t spare = 0) const {
     std::size_t defined = 0;
     for (const auto& sl : slots_) defined += sl.what != kind::undefined ? 1 : 0;
-    json::object out(defined + spare);
+    amqp::header_table out;
+    out.reserve(defined + spare);
     for (const auto& sl : slots_) {
       switch (sl.what) {
         case kind::undefined:
           break;
         case kind::value:
-          out.emplace(sl.key, *sl.value);
+          out.append(sl.key, *sl.value);
           break;
         case kind::text:
-          out.emplace(sl.key, sl.text);
+          out.append(sl.key, json::string(sl.text));
           break;
         case kind::number:
-          out.emplace(sl.key, sl.number);
+          out.append(sl.key, sl.number);
           break;
       }
     }
@@ -111,10 +113,7 @@ class js_object {
   boost::container::small_vector<slot, inline_slots> slots_;
 };
 
-const json::value* find_value(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it == o.end() ? nullptr : &it->value();
-}
+const json::value* find_value(const amqp::header_table& h, std::string_view key) { return h.if_contains(key); }
 
 
 std::string lower(std::string_view s) {
@@ -184,7 +183,7 @@ bool has_upper(std::string_view s) {
 
 }  // namespace
 
-int protocol_version_of(const json::object& incoming_headers) {
+int protocol_version_of(const amqp::header_table& incoming_headers) {
   const json::value* v = find_value(incoming_headers, "protocolVersion");
   if (v == nullptr || !js_truthy(*v)) return 1;
   if (v->is_int64()) return version_from(static_cast<double>(v->get_int64()));
@@ -197,7 +196,7 @@ int protocol_version_of(const json::object& incoming_headers) {
   return 1;  // true, objects, arrays
 }
 
-std::string thread_id_of(const json::object& incoming_headers,
+std::string thread_id_of(const amqp::header_table& incoming_headers,
                          const std::function<std::string()>& new_uuid) {
   auto text = [](const json::value& v) {
     return v.is_string() ? std::string(v.get_string()) : write_json(v);
@@ -212,7 +211,7 @@ std::string thread_id_of(const json::object& incoming_headers,
   return new_uuid();
 }
 
-json::object build_common_headers(const json::object& incoming_headers, const settings& s,
+amqp::header_table build_common_headers(const amqp::header_table& incoming_headers, const settings& s,
                                   std::string_view new_message_id, std::string_view thread_id,
                                   std::int64_t start_ms) {
   js_object h(incoming_headers.size() + s.additional_headers.size() + 16);
@@ -255,69 +254,70 @@ json::object build_common_headers(const json::object& incoming_headers, const se
   set_env_ids(h, s, step_id, additional_from);
   h.set(h.index_of("start", additional_from), start_ms);
   // The last output of a message takes this object and adds end and protocolVersion.
-  return h.to_object(2);
+  return h.to_headers(2);
 }
 
 namespace {
 
-// A copy of `common` (on the default heap) with room for `extra` more keys,
-// so that adding them does not grow the table again; messageId replaced by
-// `message_id` when that is not empty (added when common has none).
-json::object copy_common(const json::object& common, std::size_t extra, std::string_view message_id = {}) {
-  json::object h(common.size() + extra, json::storage_ptr());
+// A copy of `common` with room for `extra` more keys, so that adding them
+// does not grow the table again; messageId replaced by `message_id` when that
+// is not empty (added when common has none).
+amqp::header_table copy_common(const amqp::header_table& common, std::size_t extra, std::string_view message_id = {}) {
+  amqp::header_table h;
+  h.reserve(common.size() + extra);
   bool replaced = message_id.empty();
   for (const auto& kv : common) {
     if (!replaced && kv.key() == "messageId") {
-      h.emplace(kv.key(), message_id);
+      h.append(kv.key(), json::string(message_id));
       replaced = true;
     } else {
-      h.emplace(kv.key(), kv.value());
+      h.append(kv.key(), kv.value());
     }
   }
-  if (!replaced) h.emplace("messageId", message_id);
+  if (!replaced) h.append("messageId", json::string(message_id));
   return h;
 }
 
 }  // namespace
 
-json::object data_headers(const json::object& common, std::string_view message_id,
+amqp::header_table data_headers(const amqp::header_table& common, std::string_view message_id,
                           int protocol_version, std::int64_t end_ms) {
   // data.id || headers.messageId
-  json::object h = copy_common(common, 3, message_id);
+  amqp::header_table h = copy_common(common, 3, message_id);
   h.insert_or_assign("end", end_ms);
   h.insert_or_assign("protocolVersion", protocol_version);
   return h;
 }
 
-json::object data_headers(json::object&& common, std::string_view message_id,
+amqp::header_table data_headers(amqp::header_table&& common, std::string_view message_id,
                           int protocol_version, std::int64_t end_ms) {
-  json::object h = std::move(common);
+  amqp::header_table h = std::move(common);
   // insert_or_assign keeps an existing key where it is and appends a new one: the order
   // copy_common gives.
-  if (!message_id.empty()) h.insert_or_assign("messageId", message_id);
+  if (!message_id.empty()) h.insert_or_assign("messageId", json::string(message_id));
   h.insert_or_assign("end", end_ms);
   h.insert_or_assign("protocolVersion", protocol_version);
   return h;
 }
 
-json::object error_headers(const json::object& common, std::int64_t end_ms) {
-  json::object h = copy_common(common, 1);
+amqp::header_table error_headers(const amqp::header_table& common, std::int64_t end_ms) {
+  amqp::header_table h = copy_common(common, 1);
   h.insert_or_assign("end", end_ms);
   return h;
 }
 
-json::object error_reply_headers(const json::object& error_hdrs) {
-  json::object h = error_hdrs;
+amqp::header_table error_reply_headers(const amqp::header_table& error_hdrs) {
+  amqp::header_table h = error_hdrs;
   h["x-eio-error-response"] = true;
   return h;
 }
 
-json::object startup_error_headers(const settings& s, std::string_view message_id) {
+amqp::header_table startup_error_headers(const settings& s, std::string_view message_id) {
   js_object h(s.additional_headers.size() + 9);
   for (const auto& [name, value] : s.additional_headers) h.set(h.index_of(name), std::string_view(value));
   set_env_ids(h, s, js_object::npos, 0);
   h.set(h.index_of("messageId"), message_id);
-  return h.to_object();
+  return h.to_headers();
 }
 
 std::string new_uuid_v4() { return oauth2_rest::new_uuid_v4(); }

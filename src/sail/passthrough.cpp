@@ -20,7 +20,7 @@ json::object without_passthrough(json::object message) {
 }  // namespace
 
 json::object apply_passthrough(json::object emitted, const json::object& incoming_message,
-                               const json::object& incoming_headers, bool is_passthrough,
+                               const amqp::header_table& incoming_headers, bool is_passthrough,
                                bool no_self_passthrough, std::string_view step_id) {
   if (!is_passthrough) return emitted;
 

@@ -3,6 +3,8 @@
 // runtime's algorithm (sailor.js onData).
 #pragma once
 
+#include "amqp/header_table.hpp"
+
 #include <boost/json/object.hpp>
 
 #include <string_view>
@@ -21,7 +23,7 @@ namespace oauth2_rest::sail {
 // returned unchanged (whatever passthrough the component set, normally none).
 boost::json::object apply_passthrough(boost::json::object emitted,
                                       const boost::json::object& incoming_message,
-                                      const boost::json::object& incoming_headers,
+                                      const amqp::header_table& incoming_headers,
                                       bool is_passthrough, bool no_self_passthrough,
                                       std::string_view step_id);
 

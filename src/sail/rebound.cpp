@@ -12,7 +12,7 @@ namespace {
 constexpr std::int64_t i64_max = std::numeric_limits<std::int64_t>::max();
 
 // The incoming iteration, or 0 when Node would start over.
-std::int64_t previous_iteration(const boost::json::object& headers) {
+std::int64_t previous_iteration(const amqp::header_table& headers) {
   auto it = headers.find("reboundIteration");
   if (it == headers.end()) return 0;
   const auto& v = it->value();
@@ -33,7 +33,7 @@ std::int64_t previous_iteration(const boost::json::object& headers) {
 
 }  // namespace
 
-rebound_plan plan_rebound(const boost::json::object& incoming_headers, int limit,
+rebound_plan plan_rebound(const amqp::header_table& incoming_headers, int limit,
                           std::int64_t initial_expiration_ms) {
   std::int64_t prev = previous_iteration(incoming_headers);
   constexpr std::int64_t int_max = std::numeric_limits<int>::max();
@@ -49,12 +49,12 @@ rebound_plan plan_rebound(const boost::json::object& incoming_headers, int limit
   return plan;
 }
 
-boost::json::object rebound_headers(const boost::json::object& incoming_headers,
+amqp::header_table rebound_headers(const amqp::header_table& incoming_headers,
                                     const rebound_plan& plan, std::string_view reason,
                                     std::int64_t end_ms) {
-  boost::json::object h = incoming_headers;
+  amqp::header_table h = incoming_headers;
   h["end"] = end_ms;
-  h["reboundReason"] = reason;
+  h["reboundReason"] = boost::json::string(reason);
   h["reboundIteration"] = plan.iteration;
   return h;
 }

@@ -4,7 +4,7 @@
 // 30 s, 60 s, ...) until the limit, then publishes an error instead.
 #pragma once
 
-#include <boost/json/object.hpp>
+#include "amqp/header_table.hpp"
 
 #include <cstdint>
 #include <string_view>
@@ -23,12 +23,12 @@ struct rebound_plan {
 // instead of overflowing; limit_exceeded when iteration > limit.
 // Deviations from Node for values no sender produces: a fractional number is
 // truncated, and an iteration below 1 (from a negative header) counts as 1.
-rebound_plan plan_rebound(const boost::json::object& incoming_headers, int limit,
+rebound_plan plan_rebound(const amqp::header_table& incoming_headers, int limit,
                           std::int64_t initial_expiration_ms);
 
 // Headers for the rebound publish: the original headers (order kept) + end,
 // reboundReason, reboundIteration.
-boost::json::object rebound_headers(const boost::json::object& incoming_headers,
+amqp::header_table rebound_headers(const amqp::header_table& incoming_headers,
                                     const rebound_plan& plan, std::string_view reason,
                                     std::int64_t end_ms);
 

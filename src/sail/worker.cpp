@@ -34,7 +34,9 @@ std::int64_t now_ms() {
       .count();
 }
 
-std::string string_header(const json::object& headers, std::string_view name) {
+// The string value of `name` in a header table or JSON object, or empty.
+template <class Table>
+std::string string_header(const Table& headers, std::string_view name) {
   if (auto* v = headers.if_contains(name); v && v->is_string()) return std::string(v->as_string());
   return {};
 }
@@ -79,7 +81,7 @@ namespace {
 
 // What identifies "the same delivery again": a rebound copy keeps its original's messageId but
 // carries the next reboundIteration, so it is another delivery, to be run.
-std::string copy_key(const std::string& message_id, const json::object& headers) {
+std::string copy_key(const std::string& message_id, const amqp::header_table& headers) {
   if (message_id.empty()) return {};
   std::string key = message_id;
   key.push_back('\n');
@@ -119,14 +121,14 @@ worker::~worker() {
 }
 
 void worker::start() {
-  broker_->start([this](amqp::delivery d) { on_delivery(std::move(d)); },
+  broker_->start([this](amqp::delivery&& d) { on_delivery(std::move(d)); },
                  [](bool connected) {
                    if (connected) log::info("connected to the broker");
                    else log::warn("lost the broker connection; reconnecting");
                  });
 }
 
-void worker::on_delivery(amqp::delivery d) {
+void worker::on_delivery(amqp::delivery&& d) {
   auto message_id = string_header(d.properties.headers, "messageId");
   if (d.too_large) {
     log::error("rejecting a message over the incoming size limit (OAUTH2_REST_MAX_INCOMING_MESSAGE_BYTES)",

@@ -74,7 +74,7 @@ class worker {
 
  private:
   struct pending;  // one message in flight
-  void on_delivery(amqp::delivery d);
+  void on_delivery(amqp::delivery&& d);
   boost::asio::awaitable<void> process(std::shared_ptr<pending> p);
   boost::asio::awaitable<void> run_message(pending& p);
   // Fetches the bodies a lightweight message keeps in object storage; the reason when one
