@@ -157,11 +157,6 @@ result<std::string> resolve_next(std::string_view base, std::string_view link) {
 // A link or URL from a page, for a log line or an error text: no userinfo, at most 300 bytes.
 std::string link_for_text(std::string_view link) { return detail::clip(http::url_without_credentials(link), 300); }
 
-void set_bearer(http::request& r, const oauth2::token& t) {
-  for (auto& h : r.headers)
-    if (h.name == "Authorization") h.value = "Bearer " + t.access_token;
-}
-
 }  // namespace
 
 bool answered_by_token_origin(std::string_view sent_to, const http::response& r) {
@@ -539,17 +534,22 @@ asio::awaitable<http_request_action::call_outcome> http_request_action::call_api
       token = got->value;
       state.remember(token);
     }
-    auto request = to_http_request(req, url, token.get());
-    if (state.body) {
-      request.body.clear();
-      request.body_stream = state.body;
-      bool typed = false;
-      for (const auto& [name, value] : req.headers) typed = typed || detail::iequals(name, "Content-Type");
-      if (!typed) request.headers.push_back({"Content-Type", state.body_type});
-    }
+    // Built for each send and moved into it (no copy per message); the one resend with a
+    // renewed token below builds its own.
+    auto request_with = [&](const oauth2::token* bearer) {
+      auto request = to_http_request(req, url, bearer);
+      if (state.body) {
+        request.body.clear();
+        request.body_stream = state.body;
+        bool typed = false;
+        for (const auto& [name, value] : req.headers) typed = typed || detail::iequals(name, "Content-Type");
+        if (!typed) request.headers.push_back({"Content-Type", state.body_type});
+      }
+      return request;
+    };
     options.sink = state.decoder;
     if (auto emptied = empty_sink_for_resend(state); !emptied) co_return call_outcome{std::move(emptied).error()};
-    auto answer = co_await http_.send(request, options);
+    auto answer = co_await http_.send(request_with(token.get()), options);
 
     // 401 (invalid_token or no error code) and the statuses of refreshOnStatus mean "token no
     // longer valid" (www_authenticate.hpp).
@@ -571,9 +571,8 @@ asio::awaitable<http_request_action::call_outcome> http_request_action::call_api
         if (!fresh) co_return call_outcome{std::move(fresh).error(), true};
         if (fresh->fetched) report_new_token(*fresh->value, events);
         state.remember(fresh->value);
-        set_bearer(request, *fresh->value);
         if (auto emptied = empty_sink_for_resend(state); !emptied) co_return call_outcome{std::move(emptied).error()};
-        answer = co_await http_.send(std::move(request), options);
+        answer = co_await http_.send(request_with(fresh->value.get()), options);
       }
     }
     if (config_.retries == 0) co_return call_outcome{std::move(answer)};

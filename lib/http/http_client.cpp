@@ -228,7 +228,8 @@ struct client_state {
       if (c->looks_alive()) found = std::move(c);
       else c->close();
     }
-    if (list.empty()) idle.erase(it);
+    // An emptied list stays for put_idle to refill (a map node, its key and a deque per request
+    // otherwise); sweep_expired drops the lists still empty when the next request starts.
     return found;
   }
 
