@@ -8,7 +8,8 @@
 #   e.g. bench/ab.sh old=/work/old/build/oauth2-rest new=build-bench/oauth2-rest
 #   LABEL=yardstick takes the raw-client yardstick (bench/yardstick.cpp) as a participant; put
 #   it first to get ours as a fraction of it: bench/ab.sh yardstick=yardstick ours=build/oauth2-rest
-#   (it has no stuck-message run).
+#   (it has no stuck-message run). LABEL=yardstick-platform takes it with --platform-output (the
+#   headers, mandatory flag and body size the platform's protocol gives every output).
 # The driver, demo server and platform API come from BENCH_BUILD_DIR (default build; built with
 # -DOAUTH2_REST_BENCH=ON; nothing is built here). Knobs: BENCH_RUNS (default 3), BENCH_MESSAGES
 # (per end-to-end run, default 5000), BENCH_STUCK_MESSAGES (per stuck-message run, default
@@ -47,7 +48,9 @@ with_stuck=${BENCH_AB_STUCK:-1}
 labels=(); binaries=()
 for spec in "${specs[@]}"; do
   label=${spec%%=*}; binary=${spec#*=}
-  if [[ "$binary" == yardstick ]]; then labels+=("$label"); binaries+=(yardstick); continue; fi
+  if [[ "$binary" == yardstick || "$binary" == yardstick-platform ]]; then
+    labels+=("$label"); binaries+=("$binary"); continue
+  fi
   [[ -x "$binary" ]] || { echo "bench/ab.sh: $binary is not an executable" >&2; exit 2; }
   labels+=("$label"); binaries+=("$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")")
 done
@@ -69,9 +72,10 @@ order() {
 for run in $(seq 1 "$runs"); do
   for prefetch in $prefetches; do
     for i in $(order "$run"); do
-      if [[ "${binaries[$i]}" == yardstick ]]; then
+      if [[ "${binaries[$i]}" == yardstick* ]]; then
+        extra=(); [[ "${binaries[$i]}" == yardstick-platform ]] && extra=(--platform-output)
         scenario "${labels[$i]}" "prefetch-$prefetch" "$run" --messages "$messages" --prefetch "$prefetch" -- \
-          "$yardstick" --token-url @DEMO@/oauth/token --api-url @DEMO@/api/items/1
+          "$yardstick" --token-url @DEMO@/oauth/token --api-url @DEMO@/api/items/1 "${extra[@]}"
       else
         scenario "${labels[$i]}" "prefetch-$prefetch" "$run" --messages "$messages" --prefetch "$prefetch" -- "${binaries[$i]}" sail
       fi
@@ -79,7 +83,7 @@ for run in $(seq 1 "$runs"); do
   done
   if [[ "$with_stuck" == 1 ]]; then
     for i in $(order "$run"); do
-      [[ "${binaries[$i]}" == yardstick ]] && continue
+      [[ "${binaries[$i]}" == yardstick* ]] && continue
       stuck_pair "${labels[$i]}" "$run" "$stuck_messages" "${binaries[$i]}" sail
     done
   fi

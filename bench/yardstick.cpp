@@ -1,6 +1,7 @@
 // oauth2-rest-yardstick: the least a worker can do per message, to measure ours against.
 //
-//   oauth2-rest-yardstick --token-url URL --api-url URL [--pipeline]   (run by bench/driver.cpp like a worker)
+//   oauth2-rest-yardstick --token-url URL --api-url URL [--pipeline] [--platform-output]
+//   (run by bench/driver.cpp like a worker)
 //
 // One thread, blocking rabbitmq-c, no JSON, no crypto, no logging. It reads the same environment
 // as `oauth2-rest sail` (ELASTICIO_AMQP_URI, ELASTICIO_LISTEN_MESSAGES_ON,
@@ -15,11 +16,16 @@
 // So it does what the platform asks of a step (a message is acked only after its output is
 // confirmed), with the cheapest possible choice at every point; it is not a product (no error
 // handling beyond exiting non-zero, no redelivery rules, no reconnect). SIGTERM ends it (exit 0).
+// --platform-output publishes, instead of the API's answer with no headers, what the platform's
+// protocol makes every output of the worker carry: its 14 headers (values about as long as the
+// bench's worker sends), mandatory, and a body of its encrypted output's size. The broker's extra
+// work on those is the protocol's, not the worker's code's.
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 
 #include <arpa/inet.h>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -155,10 +161,11 @@ struct delivery {
 
 int main(int argc, char** argv) {
   std::string token_url, api_url;
-  bool pipeline = false;
+  bool pipeline = false, platform_output = false;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--pipeline") pipeline = true;
+    else if (flag == "--platform-output") platform_output = true;
     else if (flag == "--token-url" && i + 1 < argc) token_url = argv[++i];
     else if (flag == "--api-url" && i + 1 < argc) api_url = argv[++i];
     else die("unknown flag or missing value: " + flag);
@@ -202,6 +209,43 @@ int main(int argc, char** argv) {
   props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
   props.content_type = amqp_cstring_bytes("application/json");
   props.delivery_mode = 1;  // transient, as the worker publishes unless ELASTICIO_AMQP_PERSISTENT_MESSAGES is set
+  // --platform-output (see the top of the file).
+  std::vector<amqp_table_entry_t> platform_headers;
+  auto add_header = [&](const char* key, const char* value) {
+    amqp_table_entry_t e{};
+    e.key = amqp_cstring_bytes(key);
+    e.value.kind = AMQP_FIELD_KIND_UTF8;
+    e.value.value.bytes = amqp_cstring_bytes(value);
+    platform_headers.push_back(e);
+  };
+  auto add_number = [&](const char* key, std::int64_t value) {
+    amqp_table_entry_t e{};
+    e.key = amqp_cstring_bytes(key);
+    e.value.kind = AMQP_FIELD_KIND_I64;
+    e.value.value.i64 = value;
+    platform_headers.push_back(e);
+  };
+  const std::string padded_body(320, 'A');  // the worker's output for /api/items/1, as measured
+  if (platform_output) {
+    add_header("stepId", "step_1");
+    add_header("threadId", "T-bench-1234");
+    add_header("messageId", "6f1c3a52-4c1e-4f0e-9a43-0b8f3f7d2c11");
+    add_header("parentMessageId", "bench-1234");
+    add_header("execId", "exec-1");
+    add_header("taskId", "flow-1");
+    add_header("workspaceId", "workspace-1");
+    add_header("containerId", "container-1");
+    add_header("userId", "user-1");
+    add_header("compId", "comp-1");
+    add_header("function", "httpRequestAction");
+    add_number("start", 1764763200000);
+    add_number("end", 1764763200001);
+    add_number("protocolVersion", 1);
+    props._flags |= AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG;
+    props.content_encoding = amqp_cstring_bytes("utf8");
+    props.headers.num_entries = static_cast<int>(platform_headers.size());
+    props.headers.entries = platform_headers.data();
+  }
 
   std::vector<delivery> batch;
   std::uint64_t published = 0, confirmed = 0;
@@ -235,7 +279,9 @@ int main(int argc, char** argv) {
     auto publish = [&](int status, std::string_view body) {
       if (status != 200) die("API answered " + std::string(body));
       amqp_bytes_t payload{body.size(), const_cast<char*>(body.data())};
-      if (amqp_basic_publish(conn, ch, amqp_cstring_bytes(exchange.c_str()), amqp_cstring_bytes(routing_key.c_str()), 0,
+      if (platform_output) payload = {padded_body.size(), const_cast<char*>(padded_body.data())};
+      if (amqp_basic_publish(conn, ch, amqp_cstring_bytes(exchange.c_str()), amqp_cstring_bytes(routing_key.c_str()),
+                             platform_output ? 1 : 0,
                              0, &props, payload) != AMQP_STATUS_OK)
         die("publish failed");
       ++published;
