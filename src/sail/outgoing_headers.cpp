@@ -212,8 +212,8 @@ std::string thread_id_of(const amqp::header_table& incoming_headers,
 }
 
 amqp::header_table build_common_headers(const amqp::header_table& incoming_headers, const settings& s,
-                                  std::string_view new_message_id, std::string_view thread_id,
-                                  std::int64_t start_ms) {
+                                        std::string_view new_message_id, std::string_view thread_id,
+                                        std::int64_t start_ms) {
   js_object h(incoming_headers.size() + s.additional_headers.size() + 16);
   // Meta keys that are not lower case already need a lower-cased copy; reserved
   // up front, so the slots' views stay valid.
@@ -281,7 +281,7 @@ amqp::header_table copy_common(const amqp::header_table& common, std::size_t ext
 }  // namespace
 
 amqp::header_table data_headers(const amqp::header_table& common, std::string_view message_id,
-                          int protocol_version, std::int64_t end_ms) {
+                                int protocol_version, std::int64_t end_ms) {
   // data.id || headers.messageId
   amqp::header_table h = copy_common(common, 3, message_id);
   h.insert_or_assign("end", end_ms);
@@ -290,7 +290,7 @@ amqp::header_table data_headers(const amqp::header_table& common, std::string_vi
 }
 
 amqp::header_table data_headers(amqp::header_table&& common, std::string_view message_id,
-                          int protocol_version, std::int64_t end_ms) {
+                                int protocol_version, std::int64_t end_ms) {
   amqp::header_table h = std::move(common);
   // insert_or_assign keeps an existing key where it is and appends a new one: the order
   // copy_common gives.
