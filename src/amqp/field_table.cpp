@@ -162,12 +162,14 @@ const amqp_basic_properties_t& properties_encoder::encode(const message_properti
   return out_;
 }
 
-amqp_table_t properties_encoder::encode_table(const header_table& headers) {
+// A header_table and a JSON object iterate alike (key(), value()): one encoding for both.
+template <class Table>
+amqp_table_t properties_encoder::encode_entries(const Table& entries) {
   amqp_table_t table{};
-  table.num_entries = static_cast<int>(headers.size());
-  table.entries = static_cast<amqp_table_entry_t*>(allocate(sizeof(amqp_table_entry_t) * headers.size()));
+  table.num_entries = static_cast<int>(entries.size());
+  table.entries = static_cast<amqp_table_entry_t*>(allocate(sizeof(amqp_table_entry_t) * entries.size()));
   int i = 0;
-  for (const auto& e : headers) {
+  for (const auto& e : entries) {
     table.entries[i].key = to_bytes(e.key());
     table.entries[i].value = encode_value(e.value());
     ++i;
@@ -175,18 +177,8 @@ amqp_table_t properties_encoder::encode_table(const header_table& headers) {
   return table;
 }
 
-amqp_table_t properties_encoder::encode_table(const boost::json::object& object) {
-  amqp_table_t table{};
-  table.num_entries = static_cast<int>(object.size());
-  table.entries = static_cast<amqp_table_entry_t*>(allocate(sizeof(amqp_table_entry_t) * object.size()));
-  int i = 0;
-  for (const auto& kv : object) {
-    table.entries[i].key = to_bytes(kv.key());
-    table.entries[i].value = encode_value(kv.value());
-    ++i;
-  }
-  return table;
-}
+amqp_table_t properties_encoder::encode_table(const header_table& headers) { return encode_entries(headers); }
+amqp_table_t properties_encoder::encode_table(const boost::json::object& object) { return encode_entries(object); }
 
 amqp_field_value_t properties_encoder::encode_value(const boost::json::value& value) {
   amqp_field_value_t field{};

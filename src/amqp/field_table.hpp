@@ -61,6 +61,8 @@ class properties_encoder {
  private:
   amqp_table_t encode_table(const header_table& headers);
   amqp_table_t encode_table(const boost::json::object& object);
+  template <class Table>
+  amqp_table_t encode_entries(const Table& entries);
   amqp_field_value_t encode_value(const boost::json::value& value);
   void* allocate(std::size_t bytes);
 
