@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test: installs what is missing, builds, installs the reference runtime and the OpenID
+# Every test: installs what is missing, builds (profile-guided, scripts/build.sh --pgo: the
+# executable the suite runs is the one the bench measures), installs the reference runtime and the OpenID
 # provider oidc-provider from npm, runs the
 # whole suite with CTest (the broker tests start and stop their own RabbitMQ on loopback), then
 # the same suite under AddressSanitizer+UBSan and under ThreadSanitizer, each fuzz target briefly
@@ -13,8 +14,8 @@ started=$(date +%s)
 step() { echo "== test.sh: $* ($(( $(date +%s) - started )) s)" >&2; }
 
 "$root/scripts/install-deps.sh" --test
-step "build"
-"$root/scripts/build.sh"
+step "build (profile-guided: scripts/build.sh --pgo)"
+"$root/scripts/build.sh" --pgo
 export OAUTH2_REST_REFERENCE_RUNTIME="$root/build/reference-runtime"
 "$root/scripts/install-reference-runtime.sh" "$OAUTH2_REST_REFERENCE_RUNTIME"
 # The OpenID provider of the client-authentication end-to-end test (spec/component/oidc_provider_test.cpp).
