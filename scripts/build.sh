@@ -2,8 +2,8 @@
 # Configures and builds oauth2-rest into build/ (Release, tests included unless --no-tests).
 #   --pgo: the executable (and the core library the tests link) compiled with a profile of the
 #          worker's hot path, made first by scripts/pgo-profile.sh (an instrumented build and a
-#          training run against RabbitMQ on loopback; about 4 minutes more, and it needs the test
-#          dependencies: scripts/install-deps.sh --test). Without it, no profile is used.
+#          training run against RabbitMQ on loopback; about 6 minutes more on 2 cores, and it
+#          needs the test dependencies: scripts/install-deps.sh --test). Without it, no profile.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tests=ON pgo=0
