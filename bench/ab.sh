@@ -56,7 +56,7 @@ for spec in "${specs[@]}"; do
 done
 
 bench_broker_env
-bench_locate "${BENCH_BUILD_DIR:-build}"
+bench_locate "${BENCH_BUILD_DIR:-build}" --without-worker
 bench_services
 mkdir -p "$results"
 raw="$results/raw.jsonl"

@@ -5,7 +5,7 @@
 #
 #   bench_broker_env             the private broker's variables (defaults: 127.0.0.1:5699, node
 #                                oauth2rest-bench@localhost, /tmp/oauth2-rest-bench-broker)
-#   bench_locate BUILD-DIR       sets bin, worker, driver, demo_server, yardstick
+#   bench_locate BUILD-DIR [--without-worker]  sets bin, worker, driver, demo_server, yardstick
 #   bench_services               tmp dir, cleanup on exit, the broker, the workers' ELASTICIO_* env
 #   start_demo / stop_demo       a fresh demo server and bench platform API (step info) per run
 #   scenario RUNTIME NAME RUN [VAR=VALUE...] DRIVER-ARGS... -- PROGRAM...
@@ -46,8 +46,11 @@ bench_locate() {
   demo_server="$bin/oauth2-rest-demo-server"
   yardstick="$bin/bench/oauth2-rest-yardstick"
   [[ -x "$demo_server" ]] || demo_server="$bin/spec/oauth2-rest-demo-server"
-  local f
-  for f in "$worker" "$driver" "$platform_server" "$demo_server"; do
+  # --without-worker: the caller names the workers it runs (bench/ab.sh), so this build need
+  # not have one (scripts/pgo-profile.sh trains before build/ has its executable).
+  local f need=("$driver" "$platform_server" "$demo_server")
+  [[ "${2:-}" == --without-worker ]] || need+=("$worker")
+  for f in "${need[@]}"; do
     [[ -x "$f" ]] || { echo "bench: $f is missing (build the bench targets first)" >&2; exit 1; }
   done
 }
