@@ -299,7 +299,7 @@ status http_request_action::empty_sink_for_resend(message_state& state) {
   return state.decoder->reset();
 }
 
-asio::awaitable<void> http_request_action::process(json::object message, event_sink& events) {
+asio::awaitable<void> http_request_action::process(const json::object& message, event_sink& events) {
   const auto* body = message.if_contains("body");
   if (body == nullptr || !body->is_object()) {
     events.error("InputError", "the message body must be an object with url and method");

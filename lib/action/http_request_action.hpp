@@ -140,7 +140,9 @@ class http_request_action {
                                                              std::shared_ptr<oauth2::token_store> store = nullptr,
                                                              const tls_context_factory& make_tls = {});
 
-  boost::asio::awaitable<void> process(boost::json::object message, event_sink& events);
+  // `message` is only read, and must live until the returned awaitable completes (co_await it
+  // at once): taken by value it would be a copy of the whole decoded message per call.
+  boost::asio::awaitable<void> process(const boost::json::object& message, event_sink& events);
 
   // Where bodyAttachment is read from and responseAs=attachment stores responses (SPEC 9).
   // Without one, both are an error event naming what is missing.

@@ -448,7 +448,7 @@ int run_process_mode(const process_options& options, std::FILE* in, std::FILE* o
           [&, message = std::move(value.as_object()), id = std::move(id)]() mutable -> asio::awaitable<void> {
             collecting_sink sink(options.config_path, config);
             try {
-              co_await action->process(std::move(message), sink);
+              co_await action->process(message, sink);
             } catch (const std::exception& ex) {
               // The action reports failures as events; an exception here is a bug, but the line still ends.
               log::error("unexpected exception while processing a message", {{"what", ex.what()}});

@@ -83,7 +83,9 @@ namespace {
 // carries the next reboundIteration, so it is another delivery, to be run.
 std::string copy_key(const std::string& message_id, const amqp::header_table& headers) {
   if (message_id.empty()) return {};
-  std::string key = message_id;
+  std::string key;
+  key.reserve(message_id.size() + 24);  // the id, '\n' and an iteration number: one allocation
+  key = message_id;
   key.push_back('\n');
   if (auto* v = headers.if_contains("reboundIteration")) {
     if (v->is_int64()) key += std::to_string(v->get_int64());
@@ -142,8 +144,10 @@ void worker::on_delivery(amqp::delivery&& d) {
     // A new connection: settles of the one before the last can no longer be the ones lost.
     older_session_ = current_session_;
     current_session_ = d.session;
+    // The order queue first: its entries are views of the map's keys.
+    std::erase_if(recent_order_,
+                  [&](std::string_view k) { return recently_done_.find(k)->second.session != older_session_; });
     std::erase_if(recently_done_, [&](const auto& e) { return e.second.session != older_session_; });
-    std::erase_if(recent_order_, [&](const std::string& k) { return !recently_done_.contains(k); });
   }
   if (!key.empty() && d.redelivered) {
     // Only a delivery of an earlier, dead connection can come back redelivered while we still
@@ -175,8 +179,8 @@ void worker::on_delivery(amqp::delivery&& d) {
   p->key = std::move(key);
   p->raw_body = std::move(d.body);
   p->properties = std::move(d.properties);
-  in_flight_.emplace(p.get(), p);
-  if (!p->key.empty()) in_flight_by_key_.emplace(p->key, p.get());
+  ++in_flight_;
+  if (!p->key.empty()) in_flight_by_key_.emplace(std::string_view(p->key), p.get());
   asio::co_spawn(io_, process(p), [](std::exception_ptr) {
     // process() catches everything itself; nothing can arrive here.
   });
@@ -473,10 +477,11 @@ void worker::remember_done(const pending& p, bool had_error) {
   if (p.key.empty()) return;
   auto [it, added] = recently_done_.insert_or_assign(p.key, done_entry{p.session, had_error});
   if (!added) return;
-  recent_order_.push_back(p.key);
+  recent_order_.push_back(it->first);
   if (recent_order_.size() > capacity) {
-    recently_done_.erase(recent_order_.front());
+    auto oldest = recently_done_.find(recent_order_.front());
     recent_order_.pop_front();
+    recently_done_.erase(oldest);
   }
 }
 
@@ -490,7 +495,7 @@ void worker::finish(pending& p) {
       }
     }
   }
-  in_flight_.erase(&p);
+  --in_flight_;
   maybe_done();
 }
 
@@ -498,7 +503,7 @@ void worker::shutdown(std::function<void()> done) {
   if (stopping_) return;
   stopping_ = true;
   on_drained_ = std::move(done);
-  log::info("stopping: no new messages; finishing those in flight", {{"inFlight", in_flight_.size()}});
+  log::info("stopping: no new messages; finishing those in flight", {{"inFlight", in_flight_}});
   broker_->stop_consuming([this] {
     consuming_stopped_ = true;
     maybe_done();
@@ -507,13 +512,13 @@ void worker::shutdown(std::function<void()> done) {
   drain_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || !on_drained_) return;
     log::warn("drain timeout: messages still in flight stay unacknowledged and return to the queue",
-              {{"inFlight", in_flight_.size()}});
+              {{"inFlight", in_flight_}});
     close();
   });
 }
 
 void worker::maybe_done() {
-  if (stopping_ && consuming_stopped_ && in_flight_.empty() && on_drained_) close();
+  if (stopping_ && consuming_stopped_ && in_flight_ == 0 && on_drained_) close();
 }
 
 void worker::close() {

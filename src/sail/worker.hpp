@@ -49,6 +49,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace oauth2_rest::sail {
@@ -69,7 +70,7 @@ class worker {
   // closes the connection; `done` runs on the executor afterwards.
   void shutdown(std::function<void()> done);
   // Messages taken and not yet settled (for the second signal's last words).
-  std::size_t in_flight() const { return in_flight_.size(); }
+  std::size_t in_flight() const { return in_flight_; }
 
 
  private:
@@ -105,8 +106,9 @@ class worker {
   std::string config_problem_;
   message_cipher cipher_;
   std::unique_ptr<message_transport> broker_;
-  // copy key -> the messages in flight with it (for redelivered copies).
-  std::unordered_multimap<std::string, pending*> in_flight_by_key_;
+  // copy key -> the messages in flight with it (for redelivered copies). The key is a view of
+  // the pending message's own key, which lives (unchanged) as long as the entry.
+  std::unordered_multimap<std::string_view, pending*> in_flight_by_key_;
   // Messages recently settled, by copy key, with the connection their settle went to,
   // oldest first in recent_order_: a copy the broker redelivers because that
   // connection died before our settle reached it is settled again without running.
@@ -114,10 +116,16 @@ class worker {
     std::uint64_t session;
     bool had_error;
   };
-  std::unordered_map<std::string, done_entry> recently_done_;
-  std::deque<std::string> recent_order_;
+  // Heterogeneous lookup: recent_order_ holds views of the map's own keys (a node's key never
+  // moves while the node exists), and on_delivery looks up without building a string.
+  struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+  };
+  std::unordered_map<std::string, done_entry, key_hash, std::equal_to<>> recently_done_;
+  std::deque<std::string_view> recent_order_;
   std::uint64_t current_session_ = 0, older_session_ = 0;
-  std::unordered_map<pending*, std::shared_ptr<pending>> in_flight_;
+  std::size_t in_flight_ = 0;  // messages between on_delivery and finish (each held by its coroutine)
   bool stopping_ = false;
   bool closing_ = false;
   bool consuming_stopped_ = false;
