@@ -7,8 +7,9 @@
 # package manager. It runs as uid 10001 under tini (PID 1: forwards signals, reaps zombies), as
 # the platform's own images do.
 #
-# Plain `podman build .` / `docker build .` with a registry works; scripts/image.sh builds it
-# offline (base image from Debian's packages, ccache mounted at /ccache) and checks the result.
+# Plain `podman build .` / `docker build .` with a registry works (an ordinary build);
+# scripts/image.sh builds it offline (base image from Debian's packages, ccache mounted at
+# /ccache), profile-guided when the host has a fresh profile (PGO and SRC below), and checks it.
 FROM debian:bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
@@ -16,7 +17,10 @@ RUN apt-get update \
       libssl-dev librabbitmq-dev zlib1g-dev libbrotli-dev libmimalloc-dev pkg-config \
       ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*
-WORKDIR /src
+# SRC: where the sources are compiled. A profile-guided build (PGO=1, below) needs the path the
+# profile was made from: GCC identifies a function's profile by its source file's path.
+ARG SRC=/src
+WORKDIR ${SRC}
 COPY CMakeLists.txt component.json ./
 COPY cmake cmake
 COPY lib lib
@@ -24,17 +28,24 @@ COPY src src
 # The top level always adds spec/support (the demo server's sources); only oauth2-rest is built.
 COPY spec/support spec/support
 # JOBS: parallel compile jobs (default: all cores). /ccache: a compiler cache, empty unless the
-# builder mounts one there (scripts/image.sh does), keyed on paths relative to /src.
+# builder mounts one there (scripts/image.sh does), keyed on paths relative to SRC. A
+# profile-guided build compiles the executable and its core without it (CMakeLists.txt says why).
 ARG JOBS=
-ENV CCACHE_DIR=/ccache CCACHE_BASEDIR=/src
+ENV CCACHE_DIR=/ccache CCACHE_BASEDIR=${SRC}
 # ccache hashes the locale variables: scripts/image.sh passes the host's, so the host build's
 # cache entries serve this compile too. Unset unless passed.
 ARG LANG LC_ALL LC_CTYPE LC_MESSAGES
-RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DOAUTH2_REST_TESTS=OFF \
+# PGO=1: compiled with the profile scripts/pgo-profile.sh made on the host (build-pgo/profile,
+# the one part of a build directory the context keeps; the pattern matches nothing when there is
+# none, and CMakeLists.txt is only there so the copy is never empty). scripts/image.sh passes it
+# with SRC when that profile is newer than the sources; by default the build is an ordinary one.
+ARG PGO=
+COPY CMakeLists.txt build-pgo/profil[e] /pgo/
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DOAUTH2_REST_TESTS=OFF ${PGO:+-DOAUTH2_REST_PROFILE_USE=/pgo} \
  && cmake --build build -j "${JOBS:-$(nproc)}" --target oauth2-rest \
  && strip build/oauth2-rest
 COPY scripts/image/rootfs.sh /usr/local/bin/rootfs.sh
-RUN bash /usr/local/bin/rootfs.sh /rootfs /src/build/oauth2-rest /usr/bin/tini
+RUN bash /usr/local/bin/rootfs.sh /rootfs ${SRC}/build/oauth2-rest /usr/bin/tini
 COPY component.json logo.png /home-apps/
 
 FROM scratch

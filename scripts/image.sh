@@ -81,6 +81,21 @@ build_args=(--build-arg "JOBS=$jobs")
 for v in LANG LC_ALL LC_CTYPE LC_MESSAGES; do
   if [[ -n "${!v+set}" ]]; then build_args+=(--build-arg "$v=${!v}"); fi
 done
+# Profile-guided, as build/oauth2-rest is after `scripts/build.sh --pgo` (the test command's
+# build), when that build's profile is there and no source is newer than it: a stale profile
+# only warns, and this build fails on warnings. Compiled at this checkout's path, the one the
+# profile names (see the Dockerfile's SRC).
+profile="$root/build-pgo/profile"
+stamp=$(find "$profile" -name '*.gcda' -print -quit 2>/dev/null || true)
+if [[ -n "$stamp" ]] &&
+   [[ -z $(find "$root/CMakeLists.txt" "$root/cmake" "$root/lib" "$root/src" "$root/spec/support" -newer "$stamp" -print -quit) ]]; then
+  say "profile-guided, with the profile in $profile"
+  build_args+=(--build-arg PGO=1 --build-arg "SRC=$root")
+  pgo=1
+else
+  say "not profile-guided: no profile in $profile, or sources newer than it (scripts/build.sh --pgo makes one)"
+  pgo=0
+fi
 if ! pm build --pull=never --network host "${limits[@]}" -v "$ccache_dir:/ccache" \
   "${build_args[@]}" -t "$image" "$root" >"$build_log" 2>&1; then
   tail -n 40 "$build_log" >&2
@@ -112,9 +127,22 @@ check_files() {
   [[ ! -e "$mnt/bin/sh" ]] || { echo "a shell in the image: the final stage is not the minimal tree"; return; }
 }
 problem=$(check_files)
+# Profile-guided from the profile build/ was compiled with: the same compiler, sources, path and
+# profile give the same executable, so the image ships, byte for byte, what the suite tested and
+# the bench measured (build/oauth2-rest, stripped). Compared only when build/ is that build.
+same_build=skip
+if ((pgo)) && grep -qx "OAUTH2_REST_PROFILE_USE:PATH=$profile" "$root/build/CMakeCache.txt" 2>/dev/null &&
+   [[ -x "$root/build/oauth2-rest" ]]; then
+  strip -o "$cache/oauth2-rest.stripped" "$root/build/oauth2-rest"
+  if cmp -s "$cache/oauth2-rest.stripped" "$mnt/usr/local/bin/oauth2-rest"; then same_build=yes; else same_build=no; fi
+fi
 pm image unmount "$image" >/dev/null
 [[ -z "$problem" ]] || fail "$problem"
 say "ok: CA bundle (OpenSSL's default path), copyright files of every shipped package, home owned by apps, no shell"
+case "$same_build" in
+  yes) say "ok: the image's oauth2-rest is build/oauth2-rest (profile-guided), stripped, byte for byte" ;;
+  no) fail "the image's oauth2-rest differs from build/oauth2-rest stripped, though both are compiled with $profile" ;;
+esac
 
 # --- running it -------------------------------------------------------------------------------
 run() { pm run --rm --pull=never --network none "${limits[@]}" "$@"; }
@@ -218,4 +246,4 @@ for _ in 1 2 3 4 5; do
 done
 median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
 say "start time (podman run to the exit of oauth2-rest --help), median of 5: $median ms (${times[*]})"
-say "all checks passed: $image, $size_mb MB"
+say "all checks passed: $image, $size_mb MB, profile-guided: $( ((pgo)) && echo yes || echo no)"
