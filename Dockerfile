@@ -17,10 +17,11 @@ RUN apt-get update \
       libssl-dev librabbitmq-dev zlib1g-dev libbrotli-dev libmimalloc-dev pkg-config \
       ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*
-# SRC: where the sources are compiled. A profile-guided build (PGO=1, below) needs the path the
-# profile was made from: GCC identifies a function's profile by its source file's path.
-ARG SRC=/src
-WORKDIR ${SRC}
+# The sources are copied to /src, a fixed path: the layer cache keys WORKDIR and COPY on their
+# text, not on the value of an ARG in it, so a cached COPY to ${SRC} may hold its files at the
+# path of an earlier build with another SRC. Only RUN steps are keyed on ARG values; the one that
+# compiles moves /src to SRC (below).
+WORKDIR /src
 COPY CMakeLists.txt component.json ./
 COPY cmake cmake
 COPY lib lib
@@ -30,8 +31,11 @@ COPY spec/support spec/support
 # JOBS: parallel compile jobs (default: all cores). /ccache: a compiler cache, empty unless the
 # builder mounts one there (scripts/image.sh does), keyed on paths relative to SRC. A
 # profile-guided build compiles the executable and its core without it (CMakeLists.txt says why).
+# SRC: where the sources are compiled. A profile-guided build (PGO=1, below) needs the path the
+# profile was made from: GCC identifies a function's profile by its source file's path.
 ARG JOBS=
-ENV CCACHE_DIR=/ccache CCACHE_BASEDIR=${SRC}
+ARG SRC=/src
+ENV CCACHE_DIR=/ccache
 # ccache hashes the locale variables: scripts/image.sh passes the host's, so the host build's
 # cache entries serve this compile too. Unset unless passed.
 ARG LANG LC_ALL LC_CTYPE LC_MESSAGES
@@ -41,7 +45,9 @@ ARG LANG LC_ALL LC_CTYPE LC_MESSAGES
 # with SRC when that profile is newer than the sources; by default the build is an ordinary one.
 ARG PGO=
 COPY CMakeLists.txt build-pgo/profil[e] /pgo/
-RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DOAUTH2_REST_TESTS=OFF ${PGO:+-DOAUTH2_REST_PROFILE_USE=/pgo} \
+RUN if [ "$SRC" != /src ]; then mkdir -p "$(dirname "$SRC")" && mv /src "$SRC"; fi \
+ && cd "$SRC" && export CCACHE_BASEDIR="$SRC" \
+ && cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DOAUTH2_REST_TESTS=OFF ${PGO:+-DOAUTH2_REST_PROFILE_USE=/pgo} \
  && cmake --build build -j "${JOBS:-$(nproc)}" --target oauth2-rest \
  && strip build/oauth2-rest
 COPY scripts/image/rootfs.sh /usr/local/bin/rootfs.sh
