@@ -9,7 +9,10 @@
 #   LABEL=yardstick takes the raw-client yardstick (bench/yardstick.cpp) as a participant; put
 #   it first to get ours as a fraction of it: bench/ab.sh yardstick=yardstick ours=build/oauth2-rest
 #   (it has no stuck-message run). LABEL=yardstick-platform takes it with --platform-output (the
-#   headers, mandatory flag and body size the platform's protocol gives every output).
+#   headers, mandatory flag and body size the platform's protocol gives every output);
+#   LABEL=yardstick-platform-PARTS with only some of them (PARTS of H, M, B: see yardstick.cpp),
+#   e.g. headers=yardstick-platform-H; any of these with the suffix +2conn publishes on a second
+#   connection, as the worker does (--publish-connection), e.g. both=yardstick-platform+2conn.
 # The driver, demo server and platform API come from BENCH_BUILD_DIR (default build; built with
 # -DOAUTH2_REST_BENCH=ON; nothing is built here). Knobs: BENCH_RUNS (default 3), BENCH_MESSAGES
 # (per end-to-end run, default 5000), BENCH_STUCK_MESSAGES (per stuck-message run, default
@@ -24,7 +27,7 @@ specs=()
 for arg in "$@"; do
   case "$arg" in
     --smoke) smoke=1 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *=*) specs+=("$arg") ;;
     *) echo "bench/ab.sh: expected LABEL=BINARY, got '$arg' (see --help)" >&2; exit 2 ;;
   esac
@@ -48,7 +51,7 @@ with_stuck=${BENCH_AB_STUCK:-1}
 labels=(); binaries=()
 for spec in "${specs[@]}"; do
   label=${spec%%=*}; binary=${spec#*=}
-  if [[ "$binary" == yardstick || "$binary" == yardstick-platform ]]; then
+  if [[ "$binary" =~ ^yardstick(-platform(-[HMB]+)?)?(\+2conn)?$ ]]; then
     labels+=("$label"); binaries+=("$binary"); continue
   fi
   [[ -x "$binary" ]] || { echo "bench/ab.sh: $binary is not an executable" >&2; exit 2; }
@@ -73,7 +76,13 @@ for run in $(seq 1 "$runs"); do
   for prefetch in $prefetches; do
     for i in $(order "$run"); do
       if [[ "${binaries[$i]}" == yardstick* ]]; then
-        extra=(); [[ "${binaries[$i]}" == yardstick-platform ]] && extra=(--platform-output)
+        kind=${binaries[$i]%+2conn}
+        case "$kind" in
+          yardstick-platform) extra=(--platform-output) ;;
+          yardstick-platform-*) extra=("--platform-output=${kind#yardstick-platform-}") ;;
+          *) extra=() ;;
+        esac
+        [[ "${binaries[$i]}" == *+2conn ]] && extra+=(--publish-connection)
         scenario "${labels[$i]}" "prefetch-$prefetch" "$run" --messages "$messages" --prefetch "$prefetch" -- \
           "$yardstick" --token-url @DEMO@/oauth/token --api-url @DEMO@/api/items/1 "${extra[@]}"
       else

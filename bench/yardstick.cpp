@@ -1,6 +1,7 @@
 // oauth2-rest-yardstick: the least a worker can do per message, to measure ours against.
 //
-//   oauth2-rest-yardstick --token-url URL --api-url URL [--pipeline] [--platform-output]
+//   oauth2-rest-yardstick --token-url URL --api-url URL [--pipeline] [--platform-output[=PARTS]]
+//                         [--publish-connection]
 //   (run by bench/driver.cpp like a worker)
 //
 // One thread, blocking rabbitmq-c, no JSON, no crypto, no logging. It reads the same environment
@@ -19,7 +20,12 @@
 // --platform-output publishes, instead of the API's answer with no headers, what the platform's
 // protocol makes every output of the worker carry: its 14 headers (values about as long as the
 // bench's worker sends), mandatory, and a body of its encrypted output's size. The broker's extra
-// work on those is the protocol's, not the worker's code's.
+// work on those is the protocol's, not the worker's code's. --platform-output=PARTS takes only
+// some of the three, to tell their costs apart: PARTS is made of H (the headers and the content
+// encoding), M (mandatory) and B (the body's size); --platform-output is --platform-output=HMB.
+// --publish-connection publishes (and waits for the confirms) on a second connection, as the
+// worker and the reference runtime do so that a broker blocking publishers under a resource alarm
+// still gets the acks that drain its queues; without it, everything is on one channel.
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 
@@ -161,11 +167,21 @@ struct delivery {
 
 int main(int argc, char** argv) {
   std::string token_url, api_url;
-  bool pipeline = false, platform_output = false;
+  bool pipeline = false, platform_headers_on = false, platform_mandatory = false, platform_body = false;
+  bool publish_connection = false;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--pipeline") pipeline = true;
-    else if (flag == "--platform-output") platform_output = true;
+    else if (flag == "--publish-connection") publish_connection = true;
+    else if (flag == "--platform-output") platform_headers_on = platform_mandatory = platform_body = true;
+    else if (flag.starts_with("--platform-output=") && flag.size() > 18) {
+      for (const char part : flag.substr(18)) {
+        if (part == 'H') platform_headers_on = true;
+        else if (part == 'M') platform_mandatory = true;
+        else if (part == 'B') platform_body = true;
+        else die("--platform-output=PARTS takes the letters H, M and B, got " + flag);
+      }
+    }
     else if (flag == "--token-url" && i + 1 < argc) token_url = argv[++i];
     else if (flag == "--api-url" && i + 1 < argc) api_url = argv[++i];
     else die("unknown flag or missing value: " + flag);
@@ -190,16 +206,22 @@ int main(int argc, char** argv) {
   const std::string request = "GET " + api.target + " HTTP/1.1\r\nHost: " + api.host + ":" + api.port +
                               "\r\nAuthorization: Bearer " + token + "\r\nAccept: application/json\r\n\r\n";
 
-  amqp_connection_state_t conn = amqp_new_connection();
-  amqp_socket_t* sock = amqp_tcp_socket_new(conn);
-  if (!sock || amqp_socket_open(sock, info.host, info.port) != AMQP_STATUS_OK) die("cannot connect to the broker");
-  check(amqp_login(conn, info.vhost, 0, AMQP_DEFAULT_FRAME_SIZE, 0, AMQP_SASL_METHOD_PLAIN, info.user, info.password),
-        "login");
+  auto open_connection = [&] {
+    amqp_connection_state_t c = amqp_new_connection();
+    amqp_socket_t* sock = amqp_tcp_socket_new(c);
+    if (!sock || amqp_socket_open(sock, info.host, info.port) != AMQP_STATUS_OK) die("cannot connect to the broker");
+    check(amqp_login(c, info.vhost, 0, AMQP_DEFAULT_FRAME_SIZE, 0, AMQP_SASL_METHOD_PLAIN, info.user, info.password),
+          "login");
+    amqp_channel_open(c, 1);
+    check(amqp_get_rpc_reply(c), "channel.open");
+    return c;
+  };
+  amqp_connection_state_t conn = open_connection();
   const amqp_channel_t ch = 1;
-  amqp_channel_open(conn, ch);
-  check(amqp_get_rpc_reply(conn), "channel.open");
-  amqp_confirm_select(conn, ch);
-  check(amqp_get_rpc_reply(conn), "confirm.select");
+  // Where publishes and their confirms go: the consuming connection, or a second one.
+  amqp_connection_state_t pconn = publish_connection ? open_connection() : conn;
+  amqp_confirm_select(pconn, ch);
+  check(amqp_get_rpc_reply(pconn), "confirm.select");
   amqp_basic_qos(conn, ch, 0, static_cast<std::uint16_t>(prefetch), 0);
   check(amqp_get_rpc_reply(conn), "basic.qos");
   amqp_basic_consume(conn, ch, amqp_cstring_bytes(queue.c_str()), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
@@ -226,7 +248,7 @@ int main(int argc, char** argv) {
     platform_headers.push_back(e);
   };
   const std::string padded_body(320, 'A');  // the worker's output for /api/items/1, as measured
-  if (platform_output) {
+  if (platform_headers_on) {
     add_header("stepId", "step_1");
     add_header("threadId", "T-bench-1234");
     add_header("messageId", "6f1c3a52-4c1e-4f0e-9a43-0b8f3f7d2c11");
@@ -279,9 +301,9 @@ int main(int argc, char** argv) {
     auto publish = [&](int status, std::string_view body) {
       if (status != 200) die("API answered " + std::string(body));
       amqp_bytes_t payload{body.size(), const_cast<char*>(body.data())};
-      if (platform_output) payload = {padded_body.size(), const_cast<char*>(padded_body.data())};
-      if (amqp_basic_publish(conn, ch, amqp_cstring_bytes(exchange.c_str()), amqp_cstring_bytes(routing_key.c_str()),
-                             platform_output ? 1 : 0,
+      if (platform_body) payload = {padded_body.size(), const_cast<char*>(padded_body.data())};
+      if (amqp_basic_publish(pconn, ch, amqp_cstring_bytes(exchange.c_str()), amqp_cstring_bytes(routing_key.c_str()),
+                             platform_mandatory ? 1 : 0,
                              0, &props, payload) != AMQP_STATUS_OK)
         die("publish failed");
       ++published;
@@ -293,9 +315,10 @@ int main(int argc, char** argv) {
     }
 
     // 3. Confirms of the batch, then one ack for all of it.
+    if (pconn != conn) amqp_maybe_release_buffers(pconn);
     while (confirmed < published) {
       amqp_frame_t frame;
-      if (amqp_simple_wait_frame(conn, &frame) != AMQP_STATUS_OK) die("waiting for confirms failed");
+      if (amqp_simple_wait_frame(pconn, &frame) != AMQP_STATUS_OK) die("waiting for confirms failed");
       if (frame.frame_type != AMQP_FRAME_METHOD) continue;
       if (frame.payload.method.id == AMQP_BASIC_ACK_METHOD) {
         auto* ack = static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded);
@@ -315,6 +338,10 @@ int main(int argc, char** argv) {
     if (amqp_basic_ack(conn, ch, batch.back().tag, 1) != AMQP_STATUS_OK) die("ack failed");
   }
   // Deliveries taken but not acked go back to the queue with the connection.
+  if (pconn != conn) {
+    amqp_connection_close(pconn, AMQP_REPLY_SUCCESS);
+    amqp_destroy_connection(pconn);
+  }
   amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
   amqp_destroy_connection(conn);
   return 0;
