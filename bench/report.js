@@ -49,7 +49,8 @@ out.push(`Made by \`${commandLine}\` on ${new Date().toISOString().slice(0, 16).
     'publish with confirm, ack after the confirm; no JSON, no crypto): how close we are to what the broker allows. ' +
     '"Yardstick, platform output": the same client publishing what the platform makes every output carry ' +
     '(the worker\'s 14 headers, mandatory, a body of the worker\'s output size; `--platform-output`), which tells ' +
-    'the broker\'s cost of the protocol from the cost of our code.');
+    'the broker\'s cost of the protocol from the cost of our code. "Two connections": that client publishing on a second ' +
+    'connection, as the worker does (`--publish-connection`).');
 out.push('');
 const excluded = raw.filter(failed);
 if (excluded.length) {
@@ -70,6 +71,7 @@ for (const p of [1, 10, 100]) {
     const r = row('reference');
     const y = row('yardstick');
     const yp = row('yardstick-platform');
+    const y2 = row('yardstick-platform-2conn');
     out.push(`| ${p} | ours | ${fmt(o[0])} | ${fmt(o[1])} | ${fmt(o[2], 1)} | ${fmt(o[3], 1)} | ${fmt(o[4], 1)} | ${fmt(o[5])} |`);
     out.push(`| ${p} | reference | ${fmt(r[0])} | ${fmt(r[1])} | ${fmt(r[2], 1)} | ${fmt(r[3], 1)} | ${fmt(r[4], 1)} | ${fmt(r[5])} |`);
     out.push(`| ${p} | **ratio** | **${ratio(o[0], r[0])}** | **${ratio(o[1], r[1], 3)}** | ${ratio(o[2], r[2], 2)} | ${ratio(o[3], r[3], 2)} | ${ratio(o[4], r[4], 3)} | |`);
@@ -77,6 +79,8 @@ for (const p of [1, 10, 100]) {
     out.push(`| ${p} | **ours ÷ yardstick** | **${percent(o[0], y[0])}** | **${ratio(o[1], y[1], 2)}** | | | | |`);
     out.push(`| ${p} | yardstick, platform output | ${fmt(yp[0])} | ${fmt(yp[1])} | ${fmt(yp[2], 1)} | | | |`);
     out.push(`| ${p} | ours ÷ yardstick, platform output | ${percent(o[0], yp[0])} | ${ratio(o[1], yp[1], 2)} | | | | |`);
+    out.push(`| ${p} | yardstick, platform output, two connections | ${fmt(y2[0])} | ${fmt(y2[1])} | ${fmt(y2[2], 1)} | | | |`);
+    out.push(`| ${p} | ours ÷ yardstick, platform output, two connections | ${percent(o[0], y2[0])} | ${ratio(o[1], y2[1], 2)} | | | | |`);
     dat.push(`${p} ${Number.isFinite(o[0]) ? o[0].toFixed(1) : 0} ${Number.isFinite(r[0]) ? r[0].toFixed(1) : 0}`);
 }
 fs.writeFileSync(path.join(resultsDir, 'throughput.dat'), dat.join('\n') + '\n');
@@ -86,12 +90,12 @@ const brokerMed = (rt, s) => median(runsOf(rt, s).map((r) => r.broker_cpu_us_per
 out.push('');
 out.push('Broker CPU per message in the same runs (µs; RabbitMQ\'s whole VM, the driver\'s publishing included):');
 out.push('');
-out.push('| prefetch | ours | reference | yardstick | yardstick, platform output |');
-out.push('|---:|---:|---:|---:|---:|');
+out.push('| prefetch | ours | reference | yardstick | yardstick, platform output | the same, two connections |');
+out.push('|---:|---:|---:|---:|---:|---:|');
 for (const p of [1, 10, 100]) {
     const s = `prefetch-${p}`;
     out.push(`| ${p} | ${fmt(brokerMed('ours', s))} | ${fmt(brokerMed('reference', s))} | ${fmt(brokerMed('yardstick', s))} | ` +
-        `${fmt(brokerMed('yardstick-platform', s))} |`);
+        `${fmt(brokerMed('yardstick-platform', s))} | ${fmt(brokerMed('yardstick-platform-2conn', s))} |`);
 }
 
 const ceiling = med('ours', 'noop-prefetch-100', 'rate');

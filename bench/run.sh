@@ -112,7 +112,8 @@ raw="$results/raw.jsonl"
 
 # --- end to end: ours, the reference and the yardstick, prefetch 1, 10, 100 -------------------
 # The yardstick (bench/yardstick.cpp) does only the protocol: one GET, publish, confirm, ack.
-# yardstick-platform: the same, publishing what the platform makes every output carry.
+# yardstick-platform: the same, publishing what the platform makes every output carry;
+# yardstick-platform-2conn: that, publishing on a second connection as the worker does.
 yardstick_cmd=("$yardstick" --token-url @DEMO@/oauth/token --api-url @DEMO@/api/items/1)
 for run in $(seq 1 "$runs"); do
   for prefetch in 1 10 100; do
@@ -121,6 +122,10 @@ for run in $(seq 1 "$runs"); do
     # encrypted output's size): what the broker spends on the protocol rather than on our code.
     scenario yardstick-platform "prefetch-$prefetch" "$run" --messages "$messages" --prefetch "$prefetch" -- \
       "${yardstick_cmd[@]}" --platform-output
+    # And on a second connection for publishing, as ours: the raw client that does all the
+    # protocol and the topology ask of a worker, so what is left between it and ours is our code.
+    scenario yardstick-platform-2conn "prefetch-$prefetch" "$run" --messages "$messages" --prefetch "$prefetch" -- \
+      "${yardstick_cmd[@]}" --platform-output --publish-connection
     scenario ours "prefetch-$prefetch" "$run" --messages "$messages" --prefetch "$prefetch" --start-probe -- "$worker" sail
     scenario reference "prefetch-$prefetch" "$run" --messages "$messages" --prefetch "$prefetch" --start-probe -- "${reference[@]}"
   done

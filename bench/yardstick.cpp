@@ -167,18 +167,18 @@ struct delivery {
 
 int main(int argc, char** argv) {
   std::string token_url, api_url;
-  bool pipeline = false, platform_headers_on = false, platform_mandatory = false, platform_body = false;
+  bool pipeline = false, with_headers = false, with_mandatory = false, with_body = false;
   bool publish_connection = false;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--pipeline") pipeline = true;
     else if (flag == "--publish-connection") publish_connection = true;
-    else if (flag == "--platform-output") platform_headers_on = platform_mandatory = platform_body = true;
+    else if (flag == "--platform-output") with_headers = with_mandatory = with_body = true;
     else if (flag.starts_with("--platform-output=") && flag.size() > 18) {
       for (const char part : flag.substr(18)) {
-        if (part == 'H') platform_headers_on = true;
-        else if (part == 'M') platform_mandatory = true;
-        else if (part == 'B') platform_body = true;
+        if (part == 'H') with_headers = true;
+        else if (part == 'M') with_mandatory = true;
+        else if (part == 'B') with_body = true;
         else die("--platform-output=PARTS takes the letters H, M and B, got " + flag);
       }
     }
@@ -248,7 +248,7 @@ int main(int argc, char** argv) {
     platform_headers.push_back(e);
   };
   const std::string padded_body(320, 'A');  // the worker's output for /api/items/1, as measured
-  if (platform_headers_on) {
+  if (with_headers) {
     add_header("stepId", "step_1");
     add_header("threadId", "T-bench-1234");
     add_header("messageId", "6f1c3a52-4c1e-4f0e-9a43-0b8f3f7d2c11");
@@ -301,9 +301,9 @@ int main(int argc, char** argv) {
     auto publish = [&](int status, std::string_view body) {
       if (status != 200) die("API answered " + std::string(body));
       amqp_bytes_t payload{body.size(), const_cast<char*>(body.data())};
-      if (platform_body) payload = {padded_body.size(), const_cast<char*>(padded_body.data())};
+      if (with_body) payload = {padded_body.size(), const_cast<char*>(padded_body.data())};
       if (amqp_basic_publish(pconn, ch, amqp_cstring_bytes(exchange.c_str()), amqp_cstring_bytes(routing_key.c_str()),
-                             platform_mandatory ? 1 : 0,
+                             with_mandatory ? 1 : 0,
                              0, &props, payload) != AMQP_STATUS_OK)
         die("publish failed");
       ++published;
